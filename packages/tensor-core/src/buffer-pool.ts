@@ -1,0 +1,65 @@
+/**
+ * Free GPU buffers by size class, so a model forward reuses memory instead of creating a buffer per op.
+ * Size classes are 2^k·{1, 1.25, 1.5, 1.75}: at most 25 % waste, few distinct sizes.
+ */
+export class BufferPool {
+  private readonly free = new Map<number, GPUBuffer[]>();
+  private freeBytes = 0;
+  private liveBytes = 0;
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly usage: GPUBufferUsageFlags,
+    /** Free buffers beyond this many bytes are destroyed instead of kept. */
+    private readonly maxFreeBytes: number,
+  ) {}
+
+  static sizeClass(bytes: number): number {
+    const b = Math.max(16, Math.ceil(bytes / 4) * 4);
+    if (b <= 256) return Math.ceil(b / 16) * 16;
+    const p = 2 ** Math.floor(Math.log2(b));
+    const quarter = p / 4;
+    return Math.ceil(b / quarter) * quarter;
+  }
+
+  acquire(bytes: number): GPUBuffer {
+    const size = BufferPool.sizeClass(bytes);
+    const list = this.free.get(size);
+    const reused = list?.pop();
+    if (reused) {
+      this.freeBytes -= size;
+      this.liveBytes += size;
+      return reused;
+    }
+    const buffer = this.device.createBuffer({ size, usage: this.usage });
+    this.liveBytes += size;
+    return buffer;
+  }
+
+  release(buffer: GPUBuffer): void {
+    const size = buffer.size;
+    this.liveBytes -= size;
+    if (this.freeBytes + size > this.maxFreeBytes) {
+      buffer.destroy();
+      return;
+    }
+    let list = this.free.get(size);
+    if (!list) {
+      list = [];
+      this.free.set(size, list);
+    }
+    list.push(buffer);
+    this.freeBytes += size;
+  }
+
+  /** Destroys every free buffer (live ones stay with their tensors). */
+  trim(): void {
+    for (const list of this.free.values()) for (const b of list) b.destroy();
+    this.free.clear();
+    this.freeBytes = 0;
+  }
+
+  stats(): { liveBytes: number; freeBytes: number } {
+    return { liveBytes: this.liveBytes, freeBytes: this.freeBytes };
+  }
+}

@@ -1,0 +1,290 @@
+import { DTYPE_BYTES } from "../dtype.js";
+import { BufferSizeError, ShapeError } from "../errors.js";
+import { enableF16, type Param, paramsStruct, storageDecls } from "../kernel.js";
+import { broadcastShapes, broadcastStrides, fmtShape, sizeOf } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { type Activation, activationWgsl, ERF_WGSL } from "../wgsl/erf.js";
+import { coalesce } from "./binary.js";
+import { checkInput, load } from "./util.js";
+
+export interface MatmulOptions {
+  /** a is stored [..., K, M] (use its transpose). */
+  transA?: boolean;
+  /** b is stored [..., N, K], like a PyTorch Linear weight. */
+  transB?: boolean;
+  /** Added after scaling by alpha: shape [N] (biasAxis "n", the default) or [M] (biasAxis "m", e.g. conv channels). */
+  bias?: Tensor;
+  biasAxis?: "n" | "m";
+  /** C = act(alpha · A·B + bias). */
+  alpha?: number;
+  activation?: Activation;
+  /** Override the adapter's kernel family (tests run both). */
+  flavor?: "cpu" | "gpu";
+}
+
+interface Geometry {
+  M: number;
+  N: number;
+  K: number;
+  batchShape: number[];
+  batchStrides: number[][];
+}
+
+function geometry(a: Tensor, b: Tensor, o: MatmulOptions): Geometry {
+  if (a.rank < 2 || b.rank < 2) {
+    throw new ShapeError(`matmul: operands need rank >= 2, got ${fmtShape(a.shape)} and ${fmtShape(b.shape)}`);
+  }
+  const [ar, ac] = a.shape.slice(-2) as [number, number];
+  const [br, bc] = b.shape.slice(-2) as [number, number];
+  const [M, Ka] = o.transA ? [ac, ar] : [ar, ac];
+  const [Kb, N] = o.transB ? [bc, br] : [br, bc];
+  if (Ka !== Kb) {
+    throw new ShapeError(
+      `matmul: inner dimensions differ: a ${fmtShape(a.shape)}${o.transA ? "ᵀ" : ""} has K=${Ka}, b ${fmtShape(b.shape)}${o.transB ? "ᵀ" : ""} has K=${Kb}`,
+    );
+  }
+  const batchA = a.shape.slice(0, -2);
+  const batchB = b.shape.slice(0, -2);
+  const batchShape = broadcastShapes("matmul", batchA, batchB);
+  const c = coalesce(batchShape, [
+    broadcastStrides(batchA, batchShape).map((s) => s * M * Ka),
+    broadcastStrides(batchB, batchShape).map((s) => s * Ka * N),
+    broadcastStrides(batchShape, batchShape).map((s) => s * M * N),
+  ]);
+  return { M, N, K: Ka, batchShape, batchStrides: [c.shape, ...c.strides] };
+}
+
+/**
+ * Batched matrix product with broadcasting batch dimensions, optional transposed operands, and a fused
+ * bias/scale/activation epilogue. Accumulates in f32 (f16 operands are widened); the result is f32.
+ * Operands over the binding limit are split along M (a not transposed) or N (b transposed, i.e. weights [N, K]).
+ */
+export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
+  checkInput("matmul", "a", a);
+  checkInput("matmul", "b", b);
+  const g = geometry(a, b, opts);
+  const { M, N, K } = g;
+  const biasAxis = opts.biasAxis ?? "n";
+  if (opts.bias) {
+    checkInput("matmul", "bias", opts.bias);
+    const want = biasAxis === "n" ? N : M;
+    if (opts.bias.size !== want) {
+      throw new ShapeError(`matmul: bias has ${opts.bias.size} elements, expected ${want} (one per ${biasAxis.toUpperCase()})`);
+    }
+  }
+  const e = a.engine;
+  const out = e.empty([...g.batchShape, M, N], "f32");
+  const batch = sizeOf(g.batchShape);
+  if (out.size === 0) return out;
+  const flavor = opts.flavor ?? e.flavor;
+
+  const aBytes = DTYPE_BYTES[a.dtype];
+  const bBytes = DTYPE_BYTES[b.dtype];
+  const limit = e.maxBindingBytes;
+  const align = e.limits.minStorageBufferOffsetAlignment;
+  let mChunk = M;
+  let nChunk = N;
+  if (a.byteLength > limit || out.byteLength > limit || b.byteLength > limit) {
+    if (batch !== 1) throw new BufferSizeError(`matmul: batched operands over the ${limit}-byte binding limit are not split`);
+    if (a.byteLength > limit || out.byteLength > limit) {
+      if (opts.transA) throw new BufferSizeError(`matmul: a ${fmtShape(a.shape)} is over the binding limit and transposed; pass it untransposed`);
+      mChunk = Math.max(1, Math.floor((limit - align) / (Math.max(K * aBytes, N * 4))));
+    }
+    if (b.byteLength > limit) {
+      if (!opts.transB) throw new BufferSizeError(`matmul: b ${fmtShape(b.shape)} is over the binding limit; store it as [N, K] and pass transB`);
+      nChunk = Math.max(1, Math.floor((limit - align) / (K * bBytes)));
+    }
+  }
+
+  for (let m0 = 0; m0 < M; m0 += mChunk) {
+    const mc = Math.min(mChunk, M - m0);
+    for (let n0 = 0; n0 < N; n0 += nChunk) {
+      const nc = Math.min(nChunk, N - n0);
+      const win = (t: Tensor, startEl: number, countEl: number, bytes: number) => {
+        const startByte = startEl * bytes;
+        const alignedStart = Math.floor(startByte / align) * align;
+        const end = (startEl + countEl) * bytes;
+        return { binding: t.binding(alignedStart, end - alignedStart), base: (startByte - alignedStart) / bytes };
+      };
+      const whole = mChunk === M && nChunk === N;
+      const aw = whole ? { binding: a.binding(), base: 0 } : win(a, m0 * K, mc * K, aBytes);
+      const bw = whole ? { binding: b.binding(), base: 0 } : win(b, n0 * K, nc * K, bBytes);
+      const cw = whole ? { binding: out.binding(), base: 0 } : win(out, m0 * N + n0, (mc - 1) * N + nc, 4);
+      encode(a, b, out, opts, flavor, g, { mc, nc, m0, n0, aw, bw, cw, biasAxis });
+    }
+  }
+  return out;
+}
+
+interface Tile {
+  mc: number;
+  nc: number;
+  m0: number;
+  n0: number;
+  aw: { binding: ReturnType<Tensor["binding"]>; base: number };
+  bw: { binding: ReturnType<Tensor["binding"]>; base: number };
+  cw: { binding: ReturnType<Tensor["binding"]>; base: number };
+  biasAxis: "n" | "m";
+}
+
+function encode(a: Tensor, b: Tensor, out: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g: Geometry, t: Tile): void {
+  const { K, N, M } = g;
+  const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
+  const act = o.activation ?? "none";
+  const hasBias = !!o.bias;
+  // Element strides of A(m, k) and B(k, n) in their storage.
+  const [sam, sak] = o.transA ? [1, M] : [K, 1];
+  const [sbk, sbn] = o.transB ? [1, K] : [N, 1];
+  const batch = sizeOf(bShape);
+  const params: Param[] = [
+    ["M", "u32", t.mc],
+    ["N", "u32", t.nc],
+    ["K", "u32", K],
+    ["sam", "u32", sam],
+    ["sak", "u32", sak],
+    ["sbk", "u32", sbk],
+    ["sbn", "u32", sbn],
+    ["ldc", "u32", N],
+    ["a_base", "u32", t.aw.base],
+    ["b_base", "u32", t.bw.base],
+    ["c_base", "u32", t.cw.base],
+    ["bias_base", "u32", t.biasAxis === "n" ? t.n0 : t.m0],
+    ["alpha", "f32", o.alpha ?? 1],
+    ...bShape.flatMap((n, d): Param[] => [
+      [`bs${d}`, "u32", n],
+      [`ba${d}`, "u32", sa[d]!],
+      [`bb${d}`, "u32", sb[d]!],
+      [`bc${d}`, "u32", sc[d]!],
+    ]),
+  ];
+  const inputs = [t.aw.binding, t.bw.binding];
+  const decls: [string, string][] = [
+    ["a", a.dtype],
+    ["b", b.dtype],
+  ];
+  if (o.bias) {
+    inputs.push(o.bias.binding());
+    decls.push(["bias", o.bias.dtype]);
+  }
+  let batchCode = "  var rem = batch;\n  var oa = p.a_base;\n  var ob = p.b_base;\n  var oc = p.c_base;\n";
+  for (let d = bShape.length - 1; d >= 0; d--) {
+    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; oa += c * p.ba${d}; ob += c * p.bb${d}; oc += c * p.bc${d}; }\n`;
+  }
+  const epilogue = (acc: string, m: string, n: string) => {
+    let v = `${acc} * p.alpha`;
+    if (hasBias) v = `${v} + ${load(o.bias!.dtype, "bias", `p.bias_base + ${t.biasAxis === "n" ? n : m}`)}`;
+    return activationWgsl(act, `(${v})`);
+  };
+  const header = `${enableF16([a.dtype, b.dtype, o.bias?.dtype ?? "f32"])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}${act === "gelu" ? ERF_WGSL : ""}`;
+  const keyBase = `${a.dtype}|${b.dtype}|${o.bias?.dtype ?? "-"}|${t.biasAxis}|${act}|${bShape.length}`;
+  const A = (idx: string) => load(a.dtype, "a", idx);
+  const B = (idx: string) => load(b.dtype, "b", idx);
+
+  if (flavor === "cpu") {
+    // Register blocking without workgroup memory (fastest on lavapipe/SwiftShader, see shared/perf/REPORT.md §2.4):
+    // each invocation owns a TM×TN block; the 8 lanes of a workgroup take neighbouring column blocks, so A's
+    // addresses are uniform across the subgroup (one scalar load + broadcast) and only B's loads diverge.
+    const TM = t.mc >= 8 ? 8 : t.mc >= 4 ? 4 : 1;
+    const TN = t.nc >= 64 ? 8 : 4;
+    const WG = 8;
+    const rows = [...Array(TM).keys()];
+    const cols = [...Array(TN).keys()];
+    const vecs = [...Array(TN / 4).keys()];
+    const kstep = (k: string) =>
+      `    {
+${vecs.map((v) => `    let b${v} = vec4<f32>(${[0, 1, 2, 3].map((j) => B(`cb${v * 4 + j} + (${k}) * p.sbk`)).join(", ")});`).join("\n")}
+${rows.map((i) => `    { let av = ${A(`ra${i} + (${k}) * p.sak`)};${vecs.map((v) => ` acc${i}_${v} += av * b${v};`).join("")} }`).join("\n")}
+    }`;
+    a.engine.run({
+      name: "matmul",
+      key: `cpu|${TM}x${TN}|${keyBase}`,
+      params,
+      inputs,
+      outputs: [t.cw.binding],
+      workgroups: [Math.ceil(t.nc / (WG * TN)), Math.ceil(t.mc / TM), batch],
+      wgsl: () => `${header}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let batch = wid.z;
+${batchCode}
+  let m0 = wid.y * ${TM}u;
+  let n0 = (wid.x * ${WG}u + lid.x) * ${TN}u;
+${rows.map((i) => `  let ra${i} = oa + min(m0 + ${i}u, p.M - 1u) * p.sam;`).join("\n")}
+${cols.map((j) => `  let cb${j} = ob + min(n0 + ${j}u, p.N - 1u) * p.sbn;`).join("\n")}
+${rows.flatMap((i) => vecs.map((v) => `  var acc${i}_${v} = vec4<f32>(0.0);`)).join("\n")}
+  let k4 = p.K & ~3u;
+  var k = 0u;
+  for (; k < k4; k += 4u) {
+${[0, 1, 2, 3].map((u) => kstep(`k + ${u}u`)).join("\n")}
+  }
+  for (; k < p.K; k++) {
+${kstep("k")}
+  }
+${rows
+  .map(
+    (i) => `  if (m0 + ${i}u < p.M) {
+    let crow = oc + (m0 + ${i}u) * p.ldc;
+${cols.map((j) => `    if (n0 + ${j}u < p.N) { c[crow + n0 + ${j}u] = ${epilogue(`acc${i}_${j >> 2}[${j & 3}]`, `(m0 + ${i}u)`, `(n0 + ${j}u)`)}; }`).join("\n")}
+  }`,
+  )
+  .join("\n")}
+}`,
+    });
+    return;
+  }
+
+  // GPU flavor: 64×64 output tile per 16×16 workgroup, 4×4 per thread, K in steps of 16 through workgroup memory.
+  const TS = 64;
+  const KT = 16;
+  a.engine.run({
+    name: "matmul",
+    key: `gpu|${keyBase}`,
+    params,
+    inputs,
+    outputs: [t.cw.binding],
+    workgroups: [Math.ceil(t.nc / TS), Math.ceil(t.mc / TS), batch],
+    wgsl: () => `${header}
+var<workgroup> As: array<array<f32, ${TS}>, ${KT}>;
+var<workgroup> Bs: array<array<f32, ${TS}>, ${KT}>;
+@compute @workgroup_size(16, 16)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+  let batch = wid.z;
+${batchCode}
+  let tm = wid.y * ${TS}u;
+  let tn = wid.x * ${TS}u;
+  let tid = lid.y * 16u + lid.x;
+  var acc: array<array<f32, 4>, 4>;
+  for (var k0 = 0u; k0 < p.K; k0 += ${KT}u) {
+    for (var l = tid; l < ${TS * KT}u; l += 256u) {
+      let kk = l / ${TS}u;
+      let mm = l % ${TS}u;
+      let gk = k0 + kk;
+      let gm = tm + mm;
+      let gn = tn + mm;
+      var av = 0.0;
+      var bv = 0.0;
+      if (gk < p.K && gm < p.M) { av = ${A("oa + gm * p.sam + gk * p.sak")}; }
+      if (gk < p.K && gn < p.N) { bv = ${B("ob + gk * p.sbk + gn * p.sbn")}; }
+      As[kk][mm] = av;
+      Bs[kk][mm] = bv;
+    }
+    workgroupBarrier();
+    for (var kk = 0u; kk < ${KT}u; kk++) {
+      var ar: array<f32, 4>;
+      var br: array<f32, 4>;
+      for (var i = 0u; i < 4u; i++) { ar[i] = As[kk][lid.y + 16u * i]; br[i] = Bs[kk][lid.x + 16u * i]; }
+      for (var i = 0u; i < 4u; i++) { for (var j = 0u; j < 4u; j++) { acc[i][j] += ar[i] * br[j]; } }
+    }
+    workgroupBarrier();
+  }
+  for (var i = 0u; i < 4u; i++) {
+    let m = tm + lid.y + 16u * i;
+    if (m >= p.M) { continue; }
+    for (var j = 0u; j < 4u; j++) {
+      let n = tn + lid.x + 16u * j;
+      if (n < p.N) { c[oc + m * p.ldc + n] = ${epilogue("acc[i][j]", "m", "n")}; }
+    }
+  }
+}`,
+  });
+}

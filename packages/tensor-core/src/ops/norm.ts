@@ -1,0 +1,159 @@
+import { ShapeError } from "../errors.js";
+import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
+import { fmtShape, normAxis, sizeOf } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+import { checkInput, load } from "./util.js";
+
+export interface LayerNormOptions {
+  eps?: number;
+  /** The normalised axis: -1 (nn.LayerNorm) or 1 for channels-first NCHW maps (timm LayerNorm2d / ConvNeXt). */
+  axis?: number;
+}
+
+/**
+ * LayerNorm over one axis with an affine weight/bias of that axis' length. Two-pass mean and biased variance in f32
+ * (the one-pass E[x²]−E[x]² loses precision on ConvNeXt's large late-stage activations).
+ */
+export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null, opts: LayerNormOptions = {}): Tensor {
+  checkInput("layerNorm", "x", x);
+  const axis = normAxis("layerNorm", opts.axis ?? -1, x.rank);
+  const C = x.shape[axis]!;
+  for (const [name, t] of [
+    ["weight", weight],
+    ["bias", bias],
+  ] as const) {
+    if (!t) continue;
+    checkInput("layerNorm", name, t);
+    if (t.size !== C) throw new ShapeError(`layerNorm: ${name} has ${t.size} elements, expected ${C} (axis ${axis} of ${fmtShape(x.shape)})`);
+  }
+  const outer = sizeOf(x.shape.slice(0, axis));
+  const inner = sizeOf(x.shape.slice(axis + 1));
+  const e = x.engine;
+  const out = e.empty(x.shape, "f32");
+  const rows = outer * inner;
+  if (rows === 0 || C === 0) return out;
+  const params: Param[] = [
+    ["rows", "u32", rows],
+    ["C", "u32", C],
+    ["inner", "u32", inner],
+    ["eps", "f32", opts.eps ?? 1e-5],
+  ];
+  const dummy = x.binding(0, 4);
+  const inputs = [x.binding(), weight?.binding() ?? dummy, bias?.binding() ?? dummy];
+  const wt = weight?.dtype ?? "f32";
+  const bt = bias?.dtype ?? "f32";
+  e.run({
+    name: "layer_norm",
+    key: `${x.dtype}|${weight ? wt : "-"}|${bias ? bt : "-"}`,
+    params,
+    inputs,
+    outputs: [out.binding()],
+    workgroups: grid(Math.ceil(rows / WG1D)),
+    wgsl: () => `${enableF16([x.dtype, wt, bt])}${paramsStruct(params)}${storageDecls(
+      [
+        ["x", x.dtype],
+        ["w", wt],
+        ["b", bt],
+      ],
+      [["y", "f32"]],
+    )}${FLAT_ID}
+${MAIN_1D} {
+  let r = flat_id(wid, lid, nwg);
+  if (r >= p.rows) { return; }
+  let base = (r / p.inner) * p.C * p.inner + r % p.inner;
+  var sum = 0.0;
+  for (var c = 0u; c < p.C; c++) { sum += ${load(x.dtype, "x", "base + c * p.inner")}; }
+  let mean = sum / f32(p.C);
+  var sq = 0.0;
+  for (var c = 0u; c < p.C; c++) { let d = ${load(x.dtype, "x", "base + c * p.inner")} - mean; sq += d * d; }
+  let rstd = 1.0 / sqrt(sq / f32(p.C) + p.eps);
+  for (var c = 0u; c < p.C; c++) {
+    let v = (${load(x.dtype, "x", "base + c * p.inner")} - mean) * rstd;
+    y[base + c * p.inner] = v${weight ? ` * ${load(wt, "w", "c")}` : ""}${bias ? ` + ${load(bt, "b", "c")}` : ""};
+  }
+}`,
+  });
+  return out;
+}
+
+/**
+ * GroupNorm over [N, C, ...] with G groups (torch.nn.GroupNorm): one workgroup per (n, group) reduces with
+ * workgroup memory, two passes (mean, then centred variance).
+ */
+export function groupNorm(x: Tensor, groups: number, weight: Tensor | null, bias: Tensor | null, eps = 1e-5): Tensor {
+  checkInput("groupNorm", "x", x);
+  if (x.rank < 2) throw new ShapeError(`groupNorm: x must be [N, C, ...], got ${fmtShape(x.shape)}`);
+  const [N, C] = x.shape as [number, number];
+  if (!Number.isInteger(groups) || groups < 1 || C % groups !== 0) {
+    throw new ShapeError(`groupNorm: ${groups} groups do not divide ${C} channels`);
+  }
+  for (const [name, t] of [
+    ["weight", weight],
+    ["bias", bias],
+  ] as const) {
+    if (!t) continue;
+    checkInput("groupNorm", name, t);
+    if (t.size !== C) throw new ShapeError(`groupNorm: ${name} has ${t.size} elements, expected ${C}`);
+  }
+  const spatial = sizeOf(x.shape.slice(2));
+  const e = x.engine;
+  const out = e.empty(x.shape, "f32");
+  if (out.size === 0) return out;
+  const params: Param[] = [
+    ["G", "u32", groups],
+    ["cpg", "u32", C / groups],
+    ["spatial", "u32", spatial],
+    ["eps", "f32", eps],
+  ];
+  const dummy = x.binding(0, 4);
+  const wt = weight?.dtype ?? "f32";
+  const bt = bias?.dtype ?? "f32";
+  const WG = 64;
+  e.run({
+    name: "group_norm",
+    key: `${x.dtype}|${weight ? wt : "-"}|${bias ? bt : "-"}`,
+    params,
+    inputs: [x.binding(), weight?.binding() ?? dummy, bias?.binding() ?? dummy],
+    outputs: [out.binding()],
+    workgroups: grid(N * groups),
+    wgsl: () => `${enableF16([x.dtype, wt, bt])}${paramsStruct(params)}${storageDecls(
+      [
+        ["x", x.dtype],
+        ["w", wt],
+        ["b", bt],
+      ],
+      [["y", "f32"]],
+    )}
+var<workgroup> red: array<f32, ${WG}>;
+fn reduce_sum(v: f32, l: u32) -> f32 {
+  red[l] = v;
+  workgroupBarrier();
+  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
+    if (l < s) { red[l] += red[l + s]; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}
+@compute @workgroup_size(${WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let grp = wid.x + wid.y * nwg.x;
+  let count = p.cpg * p.spatial;
+  let base = grp * count;
+  let l = lid.x;
+  var s = 0.0;
+  for (var i = l; i < count; i += ${WG}u) { s += ${load(x.dtype, "x", "base + i")}; }
+  let mean = reduce_sum(s, l) / f32(count);
+  var q = 0.0;
+  for (var i = l; i < count; i += ${WG}u) { let d = ${load(x.dtype, "x", "base + i")} - mean; q += d * d; }
+  let rstd = 1.0 / sqrt(reduce_sum(q, l) / f32(count) + p.eps);
+  let c0 = (grp % p.G) * p.cpg;
+  for (var i = l; i < count; i += ${WG}u) {
+    let c = c0 + i / p.spatial;
+    y[base + i] = (${load(x.dtype, "x", "base + i")} - mean) * rstd${weight ? ` * ${load(wt, "w", "c")}` : ""}${bias ? ` + ${load(bt, "b", "c")}` : ""};
+  }
+}`,
+  });
+  return out;
+}

@@ -1,0 +1,46 @@
+import type { DType } from "../dtype.js";
+import { DTypeError, ShapeError } from "../errors.js";
+import { fmtShape, type Shape } from "../shape.js";
+import type { Tensor } from "../tensor.js";
+
+/** Throws DisposedTensorError for a disposed tensor and DTypeError for a dtype the op does not take. */
+export function checkInput(op: string, name: string, t: Tensor, dtypes: readonly DType[] = ["f32", "f16"]): void {
+  void t.buffer;
+  if (!dtypes.includes(t.dtype)) {
+    throw new DTypeError(`${op}: ${name} has dtype ${t.dtype}, expected ${dtypes.join(" or ")}`);
+  }
+}
+
+export function checkRank(op: string, name: string, t: Tensor, rank: number | readonly number[]): void {
+  const ranks = typeof rank === "number" ? [rank] : rank;
+  if (!ranks.includes(t.rank)) {
+    throw new ShapeError(`${op}: ${name} must have rank ${ranks.join(" or ")}, got ${fmtShape(t.shape)}`);
+  }
+}
+
+export function checkDim(op: string, what: string, actual: number, expected: number): void {
+  if (actual !== expected) throw new ShapeError(`${op}: ${what} is ${actual}, expected ${expected}`);
+}
+
+export function sameShape(a: Shape, b: Shape): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+/** WGSL expression reading element `idx` of `arr` as f32. */
+export function load(dtype: DType, arr: string, idx: string): string {
+  return dtype === "f32" ? `${arr}[${idx}]` : `f32(${arr}[${idx}])`;
+}
+
+/** WGSL expression converting an f32 value to the storage type of dtype. */
+export function store(dtype: DType, value: string): string {
+  return dtype === "f32" ? value : `${dtype}(${value})`;
+}
+
+export function isF16(...ts: Tensor[]): boolean {
+  return ts.some((t) => t.dtype === "f16");
+}
+
+/** Alignment of binding offsets, in elements of `bytesPerElement`. */
+export function offsetAlignElements(limits: GPUSupportedLimits, bytesPerElement: number): number {
+  return limits.minStorageBufferOffsetAlignment / bytesPerElement;
+}

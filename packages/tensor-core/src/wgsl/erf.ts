@@ -1,0 +1,60 @@
+/**
+ * erf for exact GELU; WGSL has no erf. Coefficients come from tools/fit_erf.py (least-squares fits, max abs error
+ * 1.4e-7 in float32 against math.erf on [-6, 6]); tanh-GELU would be a different function.
+ */
+export const ERF_WGSL = `
+fn erf_f32(x: f32) -> f32 {
+  let a = abs(x);
+  if (a < 1.0) {
+    let t = x * x;
+    var q = 1.0648614461e-06;
+    q = q * t - 1.3933747899e-05;
+    q = q * t + 1.1960674819e-04;
+    q = q * t - 8.5430020057e-04;
+    q = q * t + 5.2238015621e-03;
+    q = q * t - 2.6866138216e-02;
+    q = q * t + 1.1283791378e-01;
+    q = q * t - 3.7612638894e-01;
+    q = q * t + 1.1283791671e+00;
+    return x * q;
+  }
+  if (a < 4.0) {
+    let s = 1.0 / a;
+    var r = -1.2573818117e-02;
+    r = r * s + 1.2253999499e-01;
+    r = r * s - 5.4634299919e-01;
+    r = r * s + 1.4724057972e+00;
+    r = r * s - 2.6614073094e+00;
+    r = r * s + 3.3614172554e+00;
+    r = r * s - 2.9494611388e+00;
+    r = r * s + 1.6437554985e+00;
+    r = r * s - 3.4338765776e-01;
+    r = r * s - 2.1566402661e-01;
+    r = r * s - 8.5193890121e-03;
+    r = r * s + 5.6484422229e-01;
+    r = r * s - 2.2853370527e-05;
+    return sign(x) * (1.0 - exp(-a * a) * r);
+  }
+  return sign(x);
+}
+
+fn gelu_f32(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752));
+}
+`;
+
+/** Activations that ops can fuse into their epilogue. */
+export type Activation = "none" | "relu" | "gelu" | "sigmoid";
+
+export function activationWgsl(act: Activation, v: string): string {
+  switch (act) {
+    case "none":
+      return v;
+    case "relu":
+      return `max(${v}, 0.0)`;
+    case "gelu":
+      return `gelu_f32(${v})`;
+    case "sigmoid":
+      return `(1.0 / (1.0 + exp(-${v})))`;
+  }
+}
