@@ -70,7 +70,10 @@ export class Engine {
     const limits = device.limits;
     this.hasF16 = device.features.has("shader-f16");
     this.flavor = options.flavor ?? (isCpuAdapter(adapterInfo) ? "cpu" : "gpu");
-    this.maxBindingBytes = Math.min(options.maxBindingBytes ?? Number.POSITIVE_INFINITY, limits.maxStorageBufferBindingSize);
+    this.maxBindingBytes = Math.min(
+      options.maxBindingBytes ?? Number.POSITIVE_INFINITY,
+      limits.maxStorageBufferBindingSize,
+    );
     this.pool = new BufferPool(
       device,
       GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST,
@@ -145,7 +148,11 @@ export class Engine {
   }
 
   /** Uploads data. Float32 data becomes f16 when dtype is "f16" (round to nearest even); Uint16Array is taken as f16 bits. */
-  tensor(data: TensorData, shape: Shape, dtype: DType = data instanceof Int32Array ? "i32" : data instanceof Uint32Array ? "u32" : "f32"): Tensor {
+  tensor(
+    data: TensorData,
+    shape: Shape,
+    dtype: DType = data instanceof Int32Array ? "i32" : data instanceof Uint32Array ? "u32" : "f32",
+  ): Tensor {
     assertShape("tensor", shape);
     const n = sizeOf(shape);
     if (data.length !== n) {
@@ -168,7 +175,9 @@ export class Engine {
       case "u32": {
         const Ctor = dtype === "i32" ? Int32Array : Uint32Array;
         if (data instanceof Float32Array || data instanceof Uint16Array) {
-          throw new DTypeError(`tensor: ${data.constructor.name} data cannot be uploaded as ${dtype}; pass an ${Ctor.name}`);
+          throw new DTypeError(
+            `tensor: ${data.constructor.name} data cannot be uploaded as ${dtype}; pass an ${Ctor.name}`,
+          );
         }
         if (Array.isArray(data) && data.some((v) => !Number.isInteger(v))) {
           throw new DTypeError(`tensor: non-integer values cannot be uploaded as ${dtype}`);
@@ -180,7 +189,8 @@ export class Engine {
         if (data instanceof Int32Array || data instanceof Uint32Array) {
           throw new DTypeError("tensor: integer data cannot be uploaded as f16; pass a Float32Array");
         }
-        if (!this.hasF16) throw new DTypeError("tensor: this adapter has no shader-f16 feature, so f16 tensors are unavailable");
+        if (!this.hasF16)
+          throw new DTypeError("tensor: this adapter has no shader-f16 feature, so f16 tensors are unavailable");
         const out = new Uint16Array(data.length);
         for (let i = 0; i < data.length; i++) out[i] = f32ToF16Bits(data[i]!);
         return out;
@@ -320,7 +330,8 @@ export class Engine {
       if (type === "f32") view.setFloat32(i * 4, value, true);
       else if (type === "i32") view.setInt32(i * 4, value, true);
       else {
-        if (value < 0 || !Number.isInteger(value)) throw new TypeError(`${program.name}: param ${name}=${value} is not a u32`);
+        if (value < 0 || !Number.isInteger(value))
+          throw new TypeError(`${program.name}: param ${name}=${value} is not a u32`);
         view.setUint32(i * 4, value, true);
       }
     });
@@ -405,7 +416,10 @@ export class Engine {
 
 function isCpuAdapter(info: GPUAdapterInfo): boolean {
   const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`.toLowerCase();
-  return (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true || /llvmpipe|lavapipe|swiftshader|software/.test(text);
+  return (
+    (info as { isFallbackAdapter?: boolean }).isFallbackAdapter === true ||
+    /llvmpipe|lavapipe|swiftshader|software/.test(text)
+  );
 }
 
 function padTo4(bytes: ArrayBufferView): Uint8Array {

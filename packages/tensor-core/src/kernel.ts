@@ -36,7 +36,8 @@ export function paramsStruct(params: readonly Param[]): string {
 export function storageDecls(inputs: readonly [string, string][], outputs: readonly [string, string][]): string {
   let binding = 1;
   const lines: string[] = [];
-  for (const [name, type] of inputs) lines.push(`@group(0) @binding(${binding++}) var<storage, read> ${name}: array<${type}>;`);
+  for (const [name, type] of inputs)
+    lines.push(`@group(0) @binding(${binding++}) var<storage, read> ${name}: array<${type}>;`);
   for (const [name, type] of outputs) {
     lines.push(`@group(0) @binding(${binding++}) var<storage, read_write> ${name}: array<${type}>;`);
   }

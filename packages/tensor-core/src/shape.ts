@@ -53,7 +53,8 @@ export function broadcastStrides(shape: Shape, outShape: Shape): number[] {
 /** Normalises a possibly negative axis; throws if it is out of range. */
 export function normAxis(op: string, axis: number, rank: number): number {
   const a = axis < 0 ? axis + rank : axis;
-  if (!Number.isInteger(a) || a < 0 || a >= rank) throw new ShapeError(`${op}: axis ${axis} is out of range for rank ${rank}`);
+  if (!Number.isInteger(a) || a < 0 || a >= rank)
+    throw new ShapeError(`${op}: axis ${axis} is out of range for rank ${rank}`);
   return a;
 }
 

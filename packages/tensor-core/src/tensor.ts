@@ -57,7 +57,9 @@ export class Tensor {
     const knownSize = sizeOf(known);
     const full = shape.map((d) => (d === -1 ? (knownSize === 0 ? 0 : this.size / knownSize) : d));
     if (sizeOf(full) !== this.size || full.some((d) => !Number.isInteger(d) || d < 0)) {
-      throw new ShapeError(`reshape: cannot view ${fmtShape(this.shape)} (${this.size} elements) as ${fmtShape(shape)}`);
+      throw new ShapeError(
+        `reshape: cannot view ${fmtShape(this.shape)} (${this.size} elements) as ${fmtShape(shape)}`,
+      );
     }
     void this.buffer;
     this.storage.refs++;

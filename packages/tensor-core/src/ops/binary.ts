@@ -36,7 +36,9 @@ export function coalesce(shape: Shape, stridesList: number[][]): { shape: number
       continue;
     }
     outShape.push(n);
-    stridesList.forEach((s, k) => outStrides[k]!.push(s[d]!));
+    stridesList.forEach((s, k) => {
+      outStrides[k]!.push(s[d]!);
+    });
   }
   return { shape: outShape, strides: outStrides };
 }
@@ -108,7 +110,10 @@ ${MAIN_1D} {
     return out;
   }
 
-  const { shape, strides } = coalesce(outShape, [broadcastStrides(a.shape, outShape), broadcastStrides(b.shape, outShape)]);
+  const { shape, strides } = coalesce(outShape, [
+    broadcastStrides(a.shape, outShape),
+    broadcastStrides(b.shape, outShape),
+  ]);
   const params: Param[] = [["n", "u32", n], ...shapeParams(shape, strides, ["a", "b"])];
   e.run({
     name: `binary_${op}`,

@@ -38,9 +38,14 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     throw new ShapeError(`conv2d: groups=${groups} must divide both input channels ${Ci} and output channels ${Co}`);
   }
   if (Cig !== Ci / groups) {
-    throw new ShapeError(`conv2d: weight ${fmtShape(w.shape)} expects ${Cig * groups} input channels, x ${fmtShape(x.shape)} has ${Ci}`);
+    throw new ShapeError(
+      `conv2d: weight ${fmtShape(w.shape)} expects ${Cig * groups} input channels, x ${fmtShape(x.shape)} has ${Ci}`,
+    );
   }
-  if ([sh, sw, dh, dw].some((v) => !Number.isInteger(v) || v < 1) || [ph, pw].some((v) => !Number.isInteger(v) || v < 0)) {
+  if (
+    [sh, sw, dh, dw].some((v) => !Number.isInteger(v) || v < 1) ||
+    [ph, pw].some((v) => !Number.isInteger(v) || v < 0)
+  ) {
     throw new ShapeError("conv2d: stride and dilation must be positive integers, padding a non-negative integer");
   }
   if (opts.bias) {
@@ -49,7 +54,8 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   }
   const Ho = Math.floor((H + 2 * ph - dh * (KH - 1) - 1) / sh) + 1;
   const Wo = Math.floor((W + 2 * pw - dw * (KW - 1) - 1) / sw) + 1;
-  if (Ho < 1 || Wo < 1) throw new ShapeError(`conv2d: kernel ${KH}×${KW} does not fit input ${H}×${W} with padding ${ph},${pw}`);
+  if (Ho < 1 || Wo < 1)
+    throw new ShapeError(`conv2d: kernel ${KH}×${KW} does not fit input ${H}×${W} with padding ${ph},${pw}`);
   const e = x.engine;
   const act = opts.activation ?? "none";
 

@@ -58,7 +58,15 @@ export function permute(x: Tensor, perm: readonly number[]): Tensor {
   const inStrides = contiguousStrides(x.shape);
   const shape = axes.map((a) => x.shape[a]!);
   const out = x.engine.empty(shape, x.dtype);
-  copyStrided(x, 0, axes.map((a) => inStrides[a]!), out, 0, contiguousStrides(shape), shape);
+  copyStrided(
+    x,
+    0,
+    axes.map((a) => inStrides[a]!),
+    out,
+    0,
+    contiguousStrides(shape),
+    shape,
+  );
   return out;
 }
 
@@ -87,7 +95,8 @@ export function slice(x: Tensor, specs: readonly (SliceSpec | undefined)[]): Ten
   x.shape.forEach((dim, d) => {
     const s = specs[d] ?? {};
     const step = s.step ?? 1;
-    if (!Number.isInteger(step) || step < 1) throw new ShapeError(`slice: step must be a positive integer, got ${step}`);
+    if (!Number.isInteger(step) || step < 1)
+      throw new ShapeError(`slice: step must be a positive integer, got ${step}`);
     const clampIdx = (v: number) => Math.min(dim, Math.max(0, v < 0 ? v + dim : v));
     const start = clampIdx(s.start ?? 0);
     const end = clampIdx(s.end ?? dim);
@@ -109,7 +118,9 @@ export function concat(xs: readonly Tensor[], axis: number): Tensor {
     checkInput("concat", `input ${i}`, t, ANY);
     if (t.dtype !== first.dtype) throw new DTypeError(`concat: input ${i} is ${t.dtype}, input 0 is ${first.dtype}`);
     if (t.rank !== first.rank || t.shape.some((d, k) => k !== ax && d !== first.shape[k])) {
-      throw new ShapeError(`concat: input ${i} has shape ${fmtShape(t.shape)}, incompatible with ${fmtShape(first.shape)} on axis ${ax}`);
+      throw new ShapeError(
+        `concat: input ${i} has shape ${fmtShape(t.shape)}, incompatible with ${fmtShape(first.shape)} on axis ${ax}`,
+      );
     }
   }
   const shape = [...first.shape];

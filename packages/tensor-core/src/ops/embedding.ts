@@ -1,5 +1,5 @@
-import { ShapeError } from "../errors.js";
 import { DTYPE_BYTES } from "../dtype.js";
+import { ShapeError } from "../errors.js";
 import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
 import { fmtShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";

@@ -17,7 +17,9 @@ export function maskPooling(x: Tensor, masks: Tensor): Tensor {
   const [B, C, H, W] = x.shape as [number, number, number, number];
   const [B2, Q, H2, W2] = masks.shape as [number, number, number, number];
   if (B2 !== B || H2 !== H || W2 !== W) {
-    throw new ShapeError(`maskPooling: masks ${fmtShape(masks.shape)} must be [${B}, Q, ${H}, ${W}] to match x ${fmtShape(x.shape)}`);
+    throw new ShapeError(
+      `maskPooling: masks ${fmtShape(masks.shape)} must be [${B}, Q, ${H}, ${W}] to match x ${fmtShape(x.shape)}`,
+    );
   }
   const e = x.engine;
   return e.scope(() => {

@@ -3,7 +3,7 @@ import { BufferSizeError, ShapeError } from "../errors.js";
 import { enableF16, type Param, paramsStruct, storageDecls } from "../kernel.js";
 import { broadcastShapes, broadcastStrides, fmtShape, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { type Activation, activationWgsl, ERF_WGSL } from "../wgsl/erf.js";
+import { type Activation, activationWgsl, activationWgsl4, ERF_WGSL } from "../wgsl/erf.js";
 import { coalesce } from "./binary.js";
 import { checkInput, load } from "./util.js";
 
@@ -69,7 +69,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     checkInput("matmul", "bias", opts.bias);
     const want = biasAxis === "n" ? N : M;
     if (opts.bias.size !== want) {
-      throw new ShapeError(`matmul: bias has ${opts.bias.size} elements, expected ${want} (one per ${biasAxis.toUpperCase()})`);
+      throw new ShapeError(
+        `matmul: bias has ${opts.bias.size} elements, expected ${want} (one per ${biasAxis.toUpperCase()})`,
+      );
     }
   }
   const e = a.engine;
@@ -85,13 +87,20 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   let mChunk = M;
   let nChunk = N;
   if (a.byteLength > limit || out.byteLength > limit || b.byteLength > limit) {
-    if (batch !== 1) throw new BufferSizeError(`matmul: batched operands over the ${limit}-byte binding limit are not split`);
+    if (batch !== 1)
+      throw new BufferSizeError(`matmul: batched operands over the ${limit}-byte binding limit are not split`);
     if (a.byteLength > limit || out.byteLength > limit) {
-      if (opts.transA) throw new BufferSizeError(`matmul: a ${fmtShape(a.shape)} is over the binding limit and transposed; pass it untransposed`);
-      mChunk = Math.max(1, Math.floor((limit - align) / (Math.max(K * aBytes, N * 4))));
+      if (opts.transA)
+        throw new BufferSizeError(
+          `matmul: a ${fmtShape(a.shape)} is over the binding limit and transposed; pass it untransposed`,
+        );
+      mChunk = Math.max(1, Math.floor((limit - align) / Math.max(K * aBytes, N * 4)));
     }
     if (b.byteLength > limit) {
-      if (!opts.transB) throw new BufferSizeError(`matmul: b ${fmtShape(b.shape)} is over the binding limit; store it as [N, K] and pass transB`);
+      if (!opts.transB)
+        throw new BufferSizeError(
+          `matmul: b ${fmtShape(b.shape)} is over the binding limit; store it as [N, K] and pass transB`,
+        );
       nChunk = Math.max(1, Math.floor((limit - align) / (K * bBytes)));
     }
   }
@@ -110,7 +119,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       const aw = whole ? { binding: a.binding(), base: 0 } : win(a, m0 * K, mc * K, aBytes);
       const bw = whole ? { binding: b.binding(), base: 0 } : win(b, n0 * K, nc * K, bBytes);
       const cw = whole ? { binding: out.binding(), base: 0 } : win(out, m0 * N + n0, (mc - 1) * N + nc, 4);
-      encode(a, b, out, opts, flavor, g, { mc, nc, m0, n0, aw, bw, cw, biasAxis });
+      encode(a, b, opts, flavor, g, { mc, nc, m0, n0, aw, bw, cw, biasAxis });
     }
   }
   return out;
@@ -127,7 +136,7 @@ interface Tile {
   biasAxis: "n" | "m";
 }
 
-function encode(a: Tensor, b: Tensor, out: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g: Geometry, t: Tile): void {
+function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g: Geometry, t: Tile): void {
   const { K, N, M } = g;
   const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
   const act = o.activation ?? "none";
@@ -174,6 +183,18 @@ function encode(a: Tensor, b: Tensor, out: Tensor, o: MatmulOptions, flavor: "cp
     let v = `${acc} * p.alpha`;
     if (hasBias) v = `${v} + ${load(o.bias!.dtype, "bias", `p.bias_base + ${t.biasAxis === "n" ? n : m}`)}`;
     return activationWgsl(act, `(${v})`);
+  };
+  // vec4 epilogue for the register kernel: bias and activation once per 4 outputs.
+  const epilogue4 = (acc: string, m: string, n: string) => {
+    let v = `${acc} * p.alpha`;
+    if (hasBias) {
+      const bias = (idx: string) => load(o.bias!.dtype, "bias", `p.bias_base + ${idx}`);
+      v +=
+        t.biasAxis === "n"
+          ? ` + vec4<f32>(${[0, 1, 2, 3].map((j) => bias(`min(${n} + ${j}u, p.N - 1u)`)).join(", ")})`
+          : ` + ${bias(m)}`;
+    }
+    return activationWgsl4(act, `(${v})`);
   };
   const header = `${enableF16([a.dtype, b.dtype, o.bias?.dtype ?? "f32"])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}${act === "gelu" ? ERF_WGSL : ""}`;
   const keyBase = `${a.dtype}|${b.dtype}|${o.bias?.dtype ?? "-"}|${t.biasAxis}|${act}|${bShape.length}`;
@@ -224,7 +245,14 @@ ${rows
   .map(
     (i) => `  if (m0 + ${i}u < p.M) {
     let crow = oc + (m0 + ${i}u) * p.ldc;
-${cols.map((j) => `    if (n0 + ${j}u < p.N) { c[crow + n0 + ${j}u] = ${epilogue(`acc${i}_${j >> 2}[${j & 3}]`, `(m0 + ${i}u)`, `(n0 + ${j}u)`)}; }`).join("\n")}
+${vecs
+  .map(
+    (v) => `    {
+      let r = ${epilogue4(`acc${i}_${v}`, `(m0 + ${i}u)`, `n0 + ${v * 4}u`)};
+${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + ${v * 4 + j}u] = r[${j}]; }`).join("\n")}
+    }`,
+  )
+  .join("\n")}
   }`,
   )
   .join("\n")}

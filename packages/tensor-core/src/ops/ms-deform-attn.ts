@@ -42,7 +42,11 @@ export function msDeformAttnSample(
   const e = value.engine;
   const out = e.empty([N, Lq, M * D], "f32");
   if (out.size === 0) return out;
-  const levels = spatialShapes.map(([h, w], l) => ({ h, w, start: spatialShapes.slice(0, l).reduce((s, [a, b]) => s + a * b, 0) }));
+  const levels = spatialShapes.map(([h, w], l) => ({
+    h,
+    w,
+    start: spatialShapes.slice(0, l).reduce((s, [a, b]) => s + a * b, 0),
+  }));
   const params: Param[] = [
     ["n", "u32", out.size],
     ["Lq", "u32", Lq],

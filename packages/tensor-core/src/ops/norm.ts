@@ -24,7 +24,10 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   ] as const) {
     if (!t) continue;
     checkInput("layerNorm", name, t);
-    if (t.size !== C) throw new ShapeError(`layerNorm: ${name} has ${t.size} elements, expected ${C} (axis ${axis} of ${fmtShape(x.shape)})`);
+    if (t.size !== C)
+      throw new ShapeError(
+        `layerNorm: ${name} has ${t.size} elements, expected ${C} (axis ${axis} of ${fmtShape(x.shape)})`,
+      );
   }
   const outer = sizeOf(x.shape.slice(0, axis));
   const inner = sizeOf(x.shape.slice(axis + 1));
@@ -61,9 +64,11 @@ ${MAIN_1D} {
   let r = flat_id(wid, lid, nwg);
   if (r >= p.rows) { return; }
   let base = (r / p.inner) * p.C * p.inner + r % p.inner;
+  // Summing x - x0 instead of x keeps the mean exact enough when |mean| >> std (a plain f32 sum of 1000 ± 0.1 does not).
+  let x0 = ${load(x.dtype, "x", "base")};
   var sum = 0.0;
-  for (var c = 0u; c < p.C; c++) { sum += ${load(x.dtype, "x", "base + c * p.inner")}; }
-  let mean = sum / f32(p.C);
+  for (var c = 0u; c < p.C; c++) { sum += ${load(x.dtype, "x", "base + c * p.inner")} - x0; }
+  let mean = x0 + sum / f32(p.C);
   var sq = 0.0;
   for (var c = 0u; c < p.C; c++) { let d = ${load(x.dtype, "x", "base + c * p.inner")} - mean; sq += d * d; }
   let rstd = 1.0 / sqrt(sq / f32(p.C) + p.eps);
@@ -142,9 +147,10 @@ fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid
   let count = p.cpg * p.spatial;
   let base = grp * count;
   let l = lid.x;
+  let x0 = ${load(x.dtype, "x", "base")};
   var s = 0.0;
-  for (var i = l; i < count; i += ${WG}u) { s += ${load(x.dtype, "x", "base + i")}; }
-  let mean = reduce_sum(s, l) / f32(count);
+  for (var i = l; i < count; i += ${WG}u) { s += ${load(x.dtype, "x", "base + i")} - x0; }
+  let mean = x0 + reduce_sum(s, l) / f32(count);
   var q = 0.0;
   for (var i = l; i < count; i += ${WG}u) { let d = ${load(x.dtype, "x", "base + i")} - mean; q += d * d; }
   let rstd = 1.0 / sqrt(reduce_sum(q, l) / f32(count) + p.eps);

@@ -12,17 +12,22 @@ export type ReduceOp = "sum" | "mean" | "max" | "min" | "argmax";
  */
 export function reduce(x: Tensor, op: ReduceOp, axes: number | readonly number[], keepDims = false): Tensor {
   checkInput(op, "x", x);
-  const list = (typeof axes === "number" ? [axes] : [...axes]).map((a) => normAxis(op, a, x.rank)).sort((a, b) => a - b);
+  const list = (typeof axes === "number" ? [axes] : [...axes])
+    .map((a) => normAxis(op, a, x.rank))
+    .sort((a, b) => a - b);
   if (list.length === 0 || list.some((a, i) => i > 0 && a !== list[i - 1]! + 1)) {
     throw new ShapeError(`${op}: axes [${list.join(", ")}] must be one axis or adjacent axes`);
   }
   const first = list[0]!;
   const last = list[list.length - 1]!;
   const R = sizeOf(x.shape.slice(first, last + 1));
-  if (R === 0 && (op === "max" || op === "min" || op === "argmax")) throw new ShapeError(`${op}: cannot reduce an empty axis`);
+  if (R === 0 && (op === "max" || op === "min" || op === "argmax"))
+    throw new ShapeError(`${op}: cannot reduce an empty axis`);
   const outer = sizeOf(x.shape.slice(0, first));
   const inner = sizeOf(x.shape.slice(last + 1));
-  const shape = keepDims ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d)) : [...x.shape.slice(0, first), ...x.shape.slice(last + 1)];
+  const shape = keepDims
+    ? x.shape.map((d, i) => (i >= first && i <= last ? 1 : d))
+    : [...x.shape.slice(0, first), ...x.shape.slice(last + 1)];
   const e = x.engine;
   const outDtype = op === "argmax" ? "i32" : "f32";
   const out = e.empty(shape, outDtype);

@@ -64,7 +64,12 @@ export function upload(e: Engine, t: FixtureTensor, dtype?: Tensor["dtype"]): Te
  * Max absolute error relative to the reference's max absolute value (the oracle's metric), plus an absolute floor
  * for near-zero tensors. NaNs must sit at the same positions.
  */
-export function expectClose(actual: ArrayLike<number>, expected: FixtureTensor | ArrayLike<number>, tol: number, what = ""): void {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: FixtureTensor | ArrayLike<number>,
+  tol: number,
+  what = "",
+): void {
   const exp = "data" in expected ? expected.data : expected;
   expect(actual.length, `${what}: length`).toBe(exp.length);
   let scale = 0;
@@ -85,5 +90,8 @@ export function expectClose(actual: ArrayLike<number>, expected: FixtureTensor |
     }
   }
   const rel = worst / Math.max(scale, 1e-6);
-  expect(rel, `${what}: max error ${worst} at ${at} (got ${actual[at]}, expected ${exp[at]}), relative ${rel}`).toBeLessThanOrEqual(tol);
+  expect(
+    rel,
+    `${what}: max error ${worst} at ${at} (got ${actual[at]}, expected ${exp[at]}), relative ${rel}`,
+  ).toBeLessThanOrEqual(tol);
 }

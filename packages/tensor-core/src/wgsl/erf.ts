@@ -41,10 +41,59 @@ fn erf_f32(x: f32) -> f32 {
 fn gelu_f32(x: f32) -> f32 {
   return 0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752));
 }
+
+// Branch-free vec4 form for fused epilogues: one copy of the code per 4 outputs keeps unrolled kernels small.
+fn erf4(x: vec4<f32>) -> vec4<f32> {
+  let a = abs(x);
+  let t = x * x;
+  var q = vec4<f32>(1.0648614461e-06);
+  q = q * t - 1.3933747899e-05;
+  q = q * t + 1.1960674819e-04;
+  q = q * t - 8.5430020057e-04;
+  q = q * t + 5.2238015621e-03;
+  q = q * t - 2.6866138216e-02;
+  q = q * t + 1.1283791378e-01;
+  q = q * t - 3.7612638894e-01;
+  q = q * t + 1.1283791671e+00;
+  let s = 1.0 / max(a, vec4<f32>(1.0));
+  var r = vec4<f32>(-1.2573818117e-02);
+  r = r * s + 1.2253999499e-01;
+  r = r * s - 5.4634299919e-01;
+  r = r * s + 1.4724057972e+00;
+  r = r * s - 2.6614073094e+00;
+  r = r * s + 3.3614172554e+00;
+  r = r * s - 2.9494611388e+00;
+  r = r * s + 1.6437554985e+00;
+  r = r * s - 3.4338765776e-01;
+  r = r * s - 2.1566402661e-01;
+  r = r * s - 8.5193890121e-03;
+  r = r * s + 5.6484422229e-01;
+  r = r * s - 2.2853370527e-05;
+  let tail = sign(x) * (1.0 - exp(-min(a, vec4<f32>(4.0)) * min(a, vec4<f32>(4.0))) * r);
+  return select(select(tail, sign(x), a >= vec4<f32>(4.0)), x * q, a < vec4<f32>(1.0));
+}
+
+fn gelu4(x: vec4<f32>) -> vec4<f32> {
+  return 0.5 * x * (1.0 + erf4(x * 0.70710678118654752));
+}
 `;
 
 /** Activations that ops can fuse into their epilogue. */
 export type Activation = "none" | "relu" | "gelu" | "sigmoid";
+
+/** The activation applied to a vec4<f32> expression. */
+export function activationWgsl4(act: Activation, v: string): string {
+  switch (act) {
+    case "none":
+      return v;
+    case "relu":
+      return `max(${v}, vec4<f32>(0.0))`;
+    case "gelu":
+      return `gelu4(${v})`;
+    case "sigmoid":
+      return `(1.0 / (1.0 + exp(-${v})))`;
+  }
+}
 
 export function activationWgsl(act: Activation, v: string): string {
   switch (act) {

@@ -1,0 +1,27 @@
+import { describe, expect, test } from "vitest";
+import { ShapeError } from "../errors.js";
+import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
+import { type BinaryOp, binary } from "./binary.js";
+
+describe("binary ops with broadcasting vs PyTorch", async () => {
+  const e = await testEngine();
+  for (const c of loadFixtures("binary")) {
+    test(c.name, async () => {
+      const p = c.params as { op: BinaryOp; dtype?: "f16" };
+      if (p.dtype === "f16" && !e.hasF16) return;
+      const y = e.scope(() => binary(upload(e, c.t("a"), p.dtype), upload(e, c.t("b"), p.dtype), p.op));
+      expect(y.shape).toEqual(c.t("y").shape);
+      expectClose(await y.read(), c.t("y"), p.dtype === "f16" ? 1e-3 : 1e-6, c.name);
+      y.dispose();
+    });
+  }
+
+  test("shapes that do not broadcast throw ShapeError naming both shapes", () => {
+    const a = e.zeros([3, 4]);
+    const b = e.zeros([5]);
+    expect(() => binary(a, b, "add")).toThrow(/\[3, 4\] and \[5\]/);
+    expect(() => binary(a, b, "add")).toThrow(ShapeError);
+    a.dispose();
+    b.dispose();
+  });
+});

@@ -1,0 +1,87 @@
+import { describe, expect, test } from "vitest";
+import { BufferSizeError, ShapeError } from "../errors.js";
+import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
+import type { Activation } from "../wgsl/erf.js";
+import { matmul } from "./matmul.js";
+
+interface P {
+  transA: boolean;
+  transB: boolean;
+  biasAxis: "n" | "m";
+  activation: Activation;
+  alpha: number;
+}
+
+describe("matmul vs PyTorch", async () => {
+  const e = await testEngine();
+  const cases = loadFixtures("matmul");
+  for (const flavor of ["cpu", "gpu"] as const) {
+    for (const c of cases) {
+      test(`${flavor} ${c.name}`, async () => {
+        const p = c.params as unknown as P;
+        const y = e.scope(() =>
+          matmul(upload(e, c.t("a")), upload(e, c.t("b")), {
+            ...p,
+            bias: c.inputs.includes("bias") ? upload(e, c.t("bias")) : undefined,
+            flavor,
+          }),
+        );
+        expect(y.shape).toEqual(c.t("y").shape);
+        expectClose(await y.read(), c.t("y"), 1e-5, c.name);
+        y.dispose();
+      });
+    }
+  }
+
+  test("f16 weights are widened to f32 and accumulated in f32", async () => {
+    if (!e.hasF16) return;
+    const c = cases.find((k) => k.name === "linear_gelu")!;
+    const w = c.t("b");
+    const wHalf = Float32Array.from(w.data, (v) => Math.fround(v));
+    const y = e.scope(() =>
+      matmul(upload(e, c.t("a")), e.tensor(wHalf, w.shape, "f16"), {
+        transB: true,
+        bias: upload(e, c.t("bias")),
+        activation: "gelu",
+      }),
+    );
+    // Rounding the weights to f16 costs ~2^-11 relative per product.
+    expectClose(await y.read(), c.t("y"), 3e-3, "f16 weights");
+    y.dispose();
+  });
+
+  test("operands over the binding limit are split along M and N with identical results", async () => {
+    const small = await testEngine({ maxBindingBytes: 4096 });
+    const c = cases.find((k) => k.name === "larger")!;
+    for (const transB of [false, true]) {
+      const bData = c.t("b");
+      const [K, N] = bData.shape as [number, number];
+      const bT = new Float32Array(K * N);
+      for (let k = 0; k < K; k++) for (let n = 0; n < N; n++) bT[n * K + k] = bData.data[k * N + n]!;
+      if (!transB) {
+        // b is [65, 200] f32 = 52 KB over a 4 KB limit and not transposed: must be refused with advice.
+        const a = upload(small, c.t("a"));
+        const b = upload(small, bData);
+        expect(() => matmul(a, b)).toThrow(BufferSizeError);
+        expect(() => matmul(a, b)).toThrow(/transB/);
+        a.dispose();
+        b.dispose();
+        continue;
+      }
+      const y = small.scope(() =>
+        matmul(upload(small, c.t("a")), small.tensor(bT, [N, K]), { transB: true, bias: upload(small, c.t("bias")) }),
+      );
+      expectClose(await y.read(), c.t("y"), 1e-5, "chunked");
+      y.dispose();
+    }
+  });
+
+  test("mismatched inner dimensions throw ShapeError with both shapes", () => {
+    const a = e.zeros([3, 4]);
+    const b = e.zeros([5, 6]);
+    expect(() => matmul(a, b)).toThrow(ShapeError);
+    expect(() => matmul(a, b)).toThrow(/K=4.*K=5/);
+    a.dispose();
+    b.dispose();
+  });
+});

@@ -1,0 +1,32 @@
+import { describe, expect, test } from "vitest";
+import { ShapeError } from "../errors.js";
+import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
+import { groupNorm, layerNorm } from "./norm.js";
+
+describe("LayerNorm / GroupNorm vs PyTorch", async () => {
+  const e = await testEngine();
+  for (const c of loadFixtures("norm")) {
+    test(c.name, async () => {
+      const p = c.params as { kind: "layer" | "group"; axis?: number; groups?: number; eps: number };
+      const y = e.scope(() => {
+        const [x, w, b] = [upload(e, c.t("x")), upload(e, c.t("w")), upload(e, c.t("b"))];
+        return p.kind === "layer"
+          ? layerNorm(x, w, b, { axis: p.axis, eps: p.eps })
+          : groupNorm(x, p.groups!, w, b, p.eps);
+      });
+      // x = 1000 ± 0.1 is ill-conditioned in f32 (one ulp of the mean is 6e-4 of the result); a one-pass
+      // E[x²]−E[x]² variance would be off by ~100 % there, so 1e-3 still separates right from wrong.
+      expectClose(await y.read(), c.t("y"), c.name === "ln_large_mean" ? 1e-3 : 2e-5, c.name);
+      y.dispose();
+    });
+  }
+
+  test("wrong affine length and indivisible groups are ShapeErrors", () => {
+    const x = e.zeros([2, 6, 3]);
+    const w = e.zeros([5]);
+    expect(() => layerNorm(x, w, null)).toThrow(ShapeError);
+    expect(() => groupNorm(x, 4, null, null)).toThrow(/4 groups do not divide 6/);
+    x.dispose();
+    w.dispose();
+  });
+});

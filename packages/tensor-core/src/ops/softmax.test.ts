@@ -1,0 +1,30 @@
+import { describe, expect, test } from "vitest";
+import { ShapeError } from "../errors.js";
+import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
+import { attention, softmax } from "./softmax.js";
+
+describe("softmax and attention vs PyTorch", async () => {
+  const e = await testEngine();
+  for (const c of loadFixtures("softmax")) {
+    test(c.name, async () => {
+      const y = e.scope(() => {
+        if (c.params.kind === "attention") {
+          return attention(upload(e, c.t("q")), upload(e, c.t("k")), upload(e, c.t("v")), {
+            mask: upload(e, c.t("mask")),
+          });
+        }
+        return softmax(upload(e, c.t("x")), { mask: c.inputs.includes("mask") ? upload(e, c.t("mask")) : undefined });
+      });
+      expectClose(await y.read(), c.t("y"), 2e-6, c.name);
+      y.dispose();
+    });
+  }
+
+  test("a mask that does not broadcast is a ShapeError", () => {
+    const x = e.zeros([2, 5]);
+    const m = e.zeros([3]);
+    expect(() => softmax(x, { mask: m })).toThrow(ShapeError);
+    x.dispose();
+    m.dispose();
+  });
+});
