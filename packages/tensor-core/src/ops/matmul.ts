@@ -1,4 +1,4 @@
-import { DTYPE_BYTES } from "../dtype.js";
+import { DTYPE_BYTES, type DType } from "../dtype.js";
 import { BufferSizeError, ShapeError } from "../errors.js";
 import { enableF16, type Param, paramsStruct, storageDecls } from "../kernel.js";
 import { broadcastShapes, broadcastStrides, fmtShape, sizeOf } from "../shape.js";
@@ -211,36 +211,28 @@ function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g
     const rows = [...Array(TM).keys()];
     const cols = [...Array(TN).keys()];
     const vecs = [...Array(TN / 4).keys()];
-    const kstep = (k: string) =>
-      `    {
-${vecs.map((v) => `    let b${v} = vec4<f32>(${[0, 1, 2, 3].map((j) => B(`cb${v * 4 + j} + (${k}) * p.sbk`)).join(", ")});`).join("\n")}
-${rows.map((i) => `    { let av = ${A(`ra${i} + (${k}) * p.sak`)};${vecs.map((v) => ` acc${i}_${v} += av * b${v};`).join("")} }`).join("\n")}
-    }`;
+    // vec4 loads along K (and along N for a row-major B) are ~25 % faster on lavapipe; they need K % 4 == 0.
+    const vec4 = !o.transA && K % 4 === 0 && t.aw.base % 4 === 0 && t.bw.base % 4 === 0 && (o.transB || N % 4 === 0);
+    const mainLoop = vec4 ? cpuVec4Loop(a.dtype, b.dtype, !!o.transB, rows, cols, vecs) : cpuScalarLoop(A, B, rows, cols, vecs);
+    const vheader = vec4
+      ? header.replace(`array<${a.dtype}>;`, `array<vec4<${a.dtype}>>;`).replace(`array<${b.dtype}>;`, `array<vec4<${b.dtype}>>;`)
+      : header;
     a.engine.run({
       name: "matmul",
-      key: `cpu|${TM}x${TN}|${keyBase}`,
+      key: `cpu|${TM}x${TN}|${vec4 ? (o.transB ? "v4t" : "v4") : "s"}|${keyBase}`,
       params,
       inputs,
       outputs: [t.cw.binding],
       workgroups: [Math.ceil(t.nc / (WG * TN)), Math.ceil(t.mc / TM), batch],
-      wgsl: () => `${header}
+      wgsl: () => `${vheader}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let batch = wid.z;
 ${batchCode}
   let m0 = wid.y * ${TM}u;
   let n0 = (wid.x * ${WG}u + lid.x) * ${TN}u;
-${rows.map((i) => `  let ra${i} = oa + min(m0 + ${i}u, p.M - 1u) * p.sam;`).join("\n")}
-${cols.map((j) => `  let cb${j} = ob + min(n0 + ${j}u, p.N - 1u) * p.sbn;`).join("\n")}
 ${rows.flatMap((i) => vecs.map((v) => `  var acc${i}_${v} = vec4<f32>(0.0);`)).join("\n")}
-  let k4 = p.K & ~3u;
-  var k = 0u;
-  for (; k < k4; k += 4u) {
-${[0, 1, 2, 3].map((u) => kstep(`k + ${u}u`)).join("\n")}
-  }
-  for (; k < p.K; k++) {
-${kstep("k")}
-  }
+${mainLoop}
 ${rows
   .map(
     (i) => `  if (m0 + ${i}u < p.M) {
@@ -315,4 +307,66 @@ ${batchCode}
   }
 }`,
   });
+}
+
+/** Scalar loads with any strides (transposed A, odd K): the general register-blocked loop. */
+function cpuScalarLoop(
+  A: (i: string) => string,
+  B: (i: string) => string,
+  rows: number[],
+  cols: number[],
+  vecs: number[],
+): string {
+  const kstep = (k: string) => `    {
+${vecs.map((v) => `    let b${v} = vec4<f32>(${[0, 1, 2, 3].map((j) => B(`cb${v * 4 + j} + (${k}) * p.sbk`)).join(", ")});`).join("\n")}
+${rows.map((i) => `    { let av = ${A(`ra${i} + (${k}) * p.sak`)};${vecs.map((v) => ` acc${i}_${v} += av * b${v};`).join("")} }`).join("\n")}
+    }`;
+  return `${rows.map((i) => `  let ra${i} = oa + min(m0 + ${i}u, p.M - 1u) * p.sam;`).join("\n")}
+${cols.map((j) => `  let cb${j} = ob + min(n0 + ${j}u, p.N - 1u) * p.sbn;`).join("\n")}
+  let k4 = p.K & ~3u;
+  var k = 0u;
+  for (; k < k4; k += 4u) {
+${[0, 1, 2, 3].map((u) => kstep(`k + ${u}u`)).join("\n")}
+  }
+  for (; k < p.K; k++) {
+${kstep("k")}
+  }`;
+}
+
+/**
+ * vec4 loads: A rows along K (uniform across lanes); B either row-major (vec4 along N, divergent) or transposed
+ * [N, K] (vec4 along K, combined with dot products).
+ */
+function cpuVec4Loop(at: DType, bt: DType, transB: boolean, rows: number[], cols: number[], vecs: number[]): string {
+  const A4 = (i: string) => (at === "f32" ? `a[${i}]` : `vec4<f32>(a[${i}])`);
+  const B4 = (i: string) => (bt === "f32" ? `b[${i}]` : `vec4<f32>(b[${i}])`);
+  const head = `  let K4 = p.K / 4u;
+${rows.map((i) => `  let ra${i} = oa / 4u + min(m0 + ${i}u, p.M - 1u) * K4;`).join("\n")}`;
+  if (transB) {
+    return `${head}
+${cols.map((j) => `  let cb${j} = ob / 4u + min(n0 + ${j}u, p.N - 1u) * K4;`).join("\n")}
+  for (var k4 = 0u; k4 < K4; k4++) {
+${cols.map((j) => `    let b${j} = ${B4(`cb${j} + k4`)};`).join("\n")}
+${rows
+  .map(
+    (i) =>
+      `    { let av = ${A4(`ra${i} + k4`)};${vecs.map((v) => ` acc${i}_${v} += vec4<f32>(${[0, 1, 2, 3].map((j) => `dot(av, b${v * 4 + j})`).join(", ")});`).join("")} }`,
+  )
+  .join("\n")}
+  }`;
+  }
+  return `${head}
+  let N4 = p.N / 4u;
+${vecs.map((v) => `  let cb${v} = ob / 4u + min(n0 / 4u + ${v}u, N4 - 1u);`).join("\n")}
+  for (var k4 = 0u; k4 < K4; k4++) {
+${rows.map((i) => `    let a${i} = ${A4(`ra${i} + k4`)};`).join("\n")}
+${[0, 1, 2, 3]
+  .map(
+    (u) => `    {
+${vecs.map((v) => `      let b${v} = ${B4(`cb${v} + (k4 * 4u + ${u}u) * N4`)};`).join("\n")}
+${rows.map((i) => `      ${vecs.map((v) => `acc${i}_${v} += a${i}[${u}] * b${v};`).join(" ")}`).join("\n")}
+    }`,
+  )
+  .join("\n")}
+  }`;
 }

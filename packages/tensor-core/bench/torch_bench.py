@@ -1,0 +1,73 @@
+"""PyTorch CPU timings of the same ops as run.mjs, for ratios measured in the same run. Prints one JSON object.
+
+Usage: /usr/bin/python3 torch_bench.py   (Debian's python3-torch; 2 threads like the WebGPU side has 2 cores)
+"""
+import json
+import sys
+import time
+
+import torch
+import torch.nn.functional as F
+
+torch.set_num_threads(2)
+torch.manual_seed(0)
+
+
+def timeit(fn, reps):
+    fn()
+    times = []
+    for _ in range(reps):
+        t = time.perf_counter()
+        fn()
+        times.append(time.perf_counter() - t)
+    times.sort()
+    return times[len(times) // 2]
+
+
+def ms_deform(value, shapes, loc, aw):
+    N, S, M, D = value.shape
+    _, Lq, _, L, P, _ = loc.shape
+    vl = value.split([h * w for h, w in shapes], dim=1)
+    grids = 2 * loc - 1
+    out = []
+    for l, (h, w) in enumerate(shapes):
+        v = vl[l].flatten(2).transpose(1, 2).reshape(N * M, D, h, w)
+        g = grids[:, :, :, l].transpose(1, 2).flatten(0, 1)
+        out.append(F.grid_sample(v, g, mode="bilinear", padding_mode="zeros", align_corners=False))
+    a = aw.transpose(1, 2).reshape(N * M, 1, Lq, L * P)
+    return (torch.stack(out, dim=-2).flatten(-2) * a).sum(-1).view(N, M * D, Lq).transpose(1, 2)
+
+
+def main():
+    cases = json.loads(sys.argv[1])
+    res = {}
+    with torch.no_grad():
+        for c in cases:
+            name, k, reps = c["name"], c["kind"], c["reps"]
+            if k == "matmul":
+                a, b = torch.randn(c["M"], c["K"]), torch.randn(c["K"], c["N"])
+                fn = lambda: a @ b
+            elif k == "conv":
+                x = torch.randn(1, c["Ci"], c["H"], c["W"])
+                w = torch.randn(c["Co"], c["Ci"] // c["groups"], c["k"], c["k"])
+                fn = lambda: F.conv2d(x, w, padding=c["k"] // 2, groups=c["groups"])
+            elif k == "softmax":
+                x = torch.randn(c["rows"], c["C"])
+                fn = lambda: F.softmax(x, -1)
+            elif k == "layernorm":
+                x, w, b = torch.randn(c["rows"], c["C"]), torch.randn(c["C"]), torch.randn(c["C"])
+                fn = lambda: F.layer_norm(x, [c["C"]], w, b, 1e-6)
+            elif k == "msdeform":
+                shapes = c["shapes"]
+                S = sum(h * w for h, w in shapes)
+                v = torch.randn(1, S, c["M"], c["D"])
+                loc = torch.rand(1, c["Lq"], c["M"], len(shapes), c["P"], 2)
+                aw = torch.rand(1, c["Lq"], c["M"], len(shapes), c["P"])
+                fn = lambda: ms_deform(v, shapes, loc, aw)
+            else:
+                continue
+            res[name] = timeit(fn, reps)
+    print(json.dumps(res))
+
+
+main()
