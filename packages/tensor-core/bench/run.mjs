@@ -73,7 +73,10 @@ function setup(e, c, flavor) {
         Float32Array.from({ length: c.Lq * c.M * L * c.P * 2 }, () => Math.random()),
         [1, c.Lq, c.M, L, c.P, 2],
       );
-      const aw = e.tensor(Float32Array.from({ length: c.Lq * c.M * L * c.P }, () => Math.random()), [1, c.Lq, c.M, L, c.P]);
+      const aw = e.tensor(
+        Float32Array.from({ length: c.Lq * c.M * L * c.P }, () => Math.random()),
+        [1, c.Lq, c.M, L, c.P],
+      );
       return () => msDeformAttnSample(v, c.shapes, loc, aw);
     }
   }
@@ -105,11 +108,15 @@ function torchTimes() {
   } catch {
     return { available: false, reason: "python3-torch not installed (apt-get install python3-torch)" };
   }
-  const out = execFileSync(py, [join(dirname(fileURLToPath(import.meta.url)), "torch_bench.py"), JSON.stringify(cases)], {
-    encoding: "utf8",
-    maxBuffer: 1 << 20,
-  });
-  return { available: true, seconds: JSON.parse(out) };
+  const out = execFileSync(
+    py,
+    [join(dirname(fileURLToPath(import.meta.url)), "torch_bench.py"), JSON.stringify(cases)],
+    {
+      encoding: "utf8",
+      maxBuffer: 1 << 20,
+    },
+  );
+  return { available: true, ...JSON.parse(out) };
 }
 
 const e = await Engine.create();
@@ -143,7 +150,7 @@ const report = {
   date: new Date().toISOString(),
   adapter: { vendor: info.vendor, architecture: info.architecture, description: info.description },
   engineFlavor: e.flavor,
-  torch: torch.available ? { threads: 2 } : { skipped: torch.reason },
+  torch: torch.available ? { threads: 2, version: torch.torch, blas: torch.blas } : { skipped: torch.reason },
   results,
 };
 mkdirSync(join(root, "bench-results"), { recursive: true });

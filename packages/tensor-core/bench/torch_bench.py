@@ -3,6 +3,7 @@
 Usage: /usr/bin/python3 torch_bench.py   (Debian's python3-torch; 2 threads like the WebGPU side has 2 cores)
 """
 import json
+import os
 import sys
 import time
 
@@ -67,7 +68,8 @@ def main():
             else:
                 continue
             res[name] = timeit(fn, reps)
-    print(json.dumps(res))
+    blas = os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")
+    print(json.dumps({"seconds": res, "blas": blas, "torch": torch.__version__}))
 
 
 main()

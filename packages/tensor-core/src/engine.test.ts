@@ -1,5 +1,13 @@
 import { describe, expect, test } from "vitest";
-import { BufferSizeError, DisposedTensorError, DTypeError, ShaderCompilationError, ShapeError } from "./errors.js";
+import { Engine } from "./engine.js";
+import {
+  BufferSizeError,
+  DeviceLostError,
+  DisposedTensorError,
+  DTypeError,
+  ShaderCompilationError,
+  ShapeError,
+} from "./errors.js";
 import { add } from "./ops/binary.js";
 import { testEngine } from "./testing/harness.js";
 
@@ -91,5 +99,14 @@ describe("engine", async () => {
     expect(err).toBeInstanceOf(ShaderCompilationError);
     expect((err as ShaderCompilationError).message).toMatch(/line 5.*undefined_symbol/s);
     out.dispose();
+  });
+
+  test("a lost device is reported as DeviceLostError on the next use", async () => {
+    const doomed = await Engine.create();
+    const t = doomed.tensor([1, 2], [2]);
+    doomed.destroy();
+    await doomed.device.lost;
+    expect(() => doomed.zeros([2])).toThrow(DeviceLostError);
+    expect(() => add(t, t)).toThrow(/device is lost/);
   });
 });

@@ -213,9 +213,13 @@ function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g
     const vecs = [...Array(TN / 4).keys()];
     // vec4 loads along K (and along N for a row-major B) are ~25 % faster on lavapipe; they need K % 4 == 0.
     const vec4 = !o.transA && K % 4 === 0 && t.aw.base % 4 === 0 && t.bw.base % 4 === 0 && (o.transB || N % 4 === 0);
-    const mainLoop = vec4 ? cpuVec4Loop(a.dtype, b.dtype, !!o.transB, rows, cols, vecs) : cpuScalarLoop(A, B, rows, cols, vecs);
+    const mainLoop = vec4
+      ? cpuVec4Loop(a.dtype, b.dtype, !!o.transB, rows, cols, vecs)
+      : cpuScalarLoop(A, B, rows, cols, vecs);
     const vheader = vec4
-      ? header.replace(`array<${a.dtype}>;`, `array<vec4<${a.dtype}>>;`).replace(`array<${b.dtype}>;`, `array<vec4<${b.dtype}>>;`)
+      ? header
+          .replace(`array<${a.dtype}>;`, `array<vec4<${a.dtype}>>;`)
+          .replace(`array<${b.dtype}>;`, `array<vec4<${b.dtype}>>;`)
       : header;
     a.engine.run({
       name: "matmul",
