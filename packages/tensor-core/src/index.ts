@@ -17,3 +17,10 @@ export { affine, gelu, relu, sigmoid, type UnaryOp, unary } from "./ops/unary.js
 export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from "./shape.js";
 export { Tensor } from "./tensor.js";
 export type { Activation } from "./wgsl/erf.js";
+export { blobSource, type ByteSource, bytesSource, fileSource } from "./io/byte-source.js";
+export { FormatError, LegacyCheckpointError, UnsafePickleError } from "./io/errors.js";
+export { type HostTensor, numel, STORED_BYTES, type StoredDType, toFloat32 } from "./io/host-tensor.js";
+export { collectTensors, type StorageRef, TorchCheckpoint, TorchTensorRef } from "./io/pytorch/checkpoint.js";
+export { PyGlobal, type PyValue, type UnpickleHooks, unpickle } from "./io/pytorch/unpickle.js";
+export { SafetensorsFile, type SafetensorsEntry, type SafetensorsWriteEntry, safetensorsChunks } from "./io/safetensors.js";
+export { openStateDict, type StateDict } from "./io/state-dict.js";

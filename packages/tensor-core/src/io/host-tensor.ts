@@ -1,0 +1,90 @@
+import { FormatError } from "./errors.js";
+
+/** Element types met in checkpoints, with safetensors' names. */
+export type StoredDType = "F64" | "F32" | "F16" | "BF16" | "I64" | "I32" | "I16" | "I8" | "U8" | "BOOL";
+
+export const STORED_BYTES: Record<StoredDType, number> = {
+  F64: 8,
+  F32: 4,
+  F16: 2,
+  BF16: 2,
+  I64: 8,
+  I32: 4,
+  I16: 2,
+  I8: 1,
+  U8: 1,
+  BOOL: 1,
+};
+
+/** A tensor read from a file, still on the CPU: raw little-endian bytes in a contiguous row-major layout. */
+export interface HostTensor {
+  dtype: StoredDType;
+  shape: number[];
+  bytes: Uint8Array;
+}
+
+function f16ToF32(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+/**
+ * Converts to float32 (bf16/f16 exactly, f64 rounded, integers converted; i64 beyond 2^53 cannot be represented and
+ * is refused rather than silently rounded).
+ */
+export function toFloat32(t: HostTensor): Float32Array {
+  const n = t.bytes.byteLength / STORED_BYTES[t.dtype];
+  const view = new DataView(t.bytes.buffer, t.bytes.byteOffset, t.bytes.byteLength);
+  const out = new Float32Array(n);
+  switch (t.dtype) {
+    case "F32":
+      for (let i = 0; i < n; i++) out[i] = view.getFloat32(4 * i, true);
+      break;
+    case "F64":
+      for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
+      break;
+    case "F16":
+      for (let i = 0; i < n; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
+      break;
+    case "BF16": {
+      const u = new Uint32Array(1);
+      const f = new Float32Array(u.buffer);
+      for (let i = 0; i < n; i++) {
+        u[0] = view.getUint16(2 * i, true) << 16;
+        out[i] = f[0]!;
+      }
+      break;
+    }
+    case "I64":
+      for (let i = 0; i < n; i++) {
+        const v = view.getBigInt64(8 * i, true);
+        if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(-Number.MAX_SAFE_INTEGER)) {
+          throw new FormatError(`an int64 value ${v} does not fit a float`);
+        }
+        out[i] = Number(v);
+      }
+      break;
+    case "I32":
+      for (let i = 0; i < n; i++) out[i] = view.getInt32(4 * i, true);
+      break;
+    case "I16":
+      for (let i = 0; i < n; i++) out[i] = view.getInt16(2 * i, true);
+      break;
+    case "I8":
+      for (let i = 0; i < n; i++) out[i] = view.getInt8(i);
+      break;
+    case "U8":
+    case "BOOL":
+      for (let i = 0; i < n; i++) out[i] = view.getUint8(i);
+      break;
+  }
+  return out;
+}
+
+export function numel(shape: readonly number[]): number {
+  return shape.reduce((a, b) => a * b, 1);
+}
