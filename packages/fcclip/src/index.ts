@@ -1,2 +1,16 @@
-// Intentionally empty until its issue lands; the package exists so the workspace graph and builds are real.
-export {};
+export {
+  type ArchitectureConfig,
+  expectedShapes,
+  type FcclipArchitecture,
+  inferArchitecture,
+  OFFICIAL_HEADS,
+} from "./weights/architecture.js";
+export { type BundleConfig, type BundleOptions, bundleChunks, bundleConfig } from "./weights/bundle.js";
+export { WeightsMismatchError } from "./weights/errors.js";
+export {
+  CLIP_PREFIX,
+  type FcclipWeights,
+  type LoadedFile,
+  loadFcclipWeights,
+  type WeightsLayout,
+} from "./weights/load.js";

@@ -2,6 +2,19 @@ export type { DType } from "./dtype.js";
 export { f16BitsToF32, f32ToF16Bits } from "./dtype.js";
 export { Engine, type EngineOptions, type KernelFlavor } from "./engine.js";
 export * from "./errors.js";
+export { type ByteSource, blobSource, bytesSource, fileSource } from "./io/byte-source.js";
+export { detectFormat, type WeightsFormat } from "./io/detect.js";
+export { FormatError, LegacyCheckpointError, UnsafePickleError } from "./io/errors.js";
+export { type HostTensor, numel, STORED_BYTES, type StoredDType, toFloat32 } from "./io/host-tensor.js";
+export { collectTensors, type StorageRef, TorchCheckpoint, TorchTensorRef } from "./io/pytorch/checkpoint.js";
+export { PyGlobal, type PyValue, type UnpickleHooks, unpickle } from "./io/pytorch/unpickle.js";
+export {
+  type SafetensorsEntry,
+  SafetensorsFile,
+  type SafetensorsWriteEntry,
+  safetensorsChunks,
+} from "./io/safetensors.js";
+export { openStateDict, type StateDict } from "./io/state-dict.js";
 export { add, type BinaryOp, binary, div, maximum, minimum, mul, pow, sub } from "./ops/binary.js";
 export { type Conv2dOptions, conv2d } from "./ops/conv2d.js";
 export { cast, concat, fill, pad, permute, type SliceSpec, slice, transpose } from "./ops/copy.js";
@@ -17,10 +30,3 @@ export { affine, gelu, relu, sigmoid, type UnaryOp, unary } from "./ops/unary.js
 export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from "./shape.js";
 export { Tensor } from "./tensor.js";
 export type { Activation } from "./wgsl/erf.js";
-export { blobSource, type ByteSource, bytesSource, fileSource } from "./io/byte-source.js";
-export { FormatError, LegacyCheckpointError, UnsafePickleError } from "./io/errors.js";
-export { type HostTensor, numel, STORED_BYTES, type StoredDType, toFloat32 } from "./io/host-tensor.js";
-export { collectTensors, type StorageRef, TorchCheckpoint, TorchTensorRef } from "./io/pytorch/checkpoint.js";
-export { PyGlobal, type PyValue, type UnpickleHooks, unpickle } from "./io/pytorch/unpickle.js";
-export { SafetensorsFile, type SafetensorsEntry, type SafetensorsWriteEntry, safetensorsChunks } from "./io/safetensors.js";
-export { openStateDict, type StateDict } from "./io/state-dict.js";

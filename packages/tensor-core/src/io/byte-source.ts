@@ -12,8 +12,16 @@ export interface ByteSource {
 }
 
 function checkRange(src: ByteSource, offset: number, length: number): void {
-  if (!Number.isSafeInteger(offset) || !Number.isSafeInteger(length) || offset < 0 || length < 0 || offset + length > src.size) {
-    throw new FormatError(`${src.name}: read of ${length} bytes at ${offset} is outside the ${src.size}-byte file (truncated?)`);
+  if (
+    !Number.isSafeInteger(offset) ||
+    !Number.isSafeInteger(length) ||
+    offset < 0 ||
+    length < 0 ||
+    offset + length > src.size
+  ) {
+    throw new FormatError(
+      `${src.name}: read of ${length} bytes at ${offset} is outside the ${src.size}-byte file (truncated?)`,
+    );
   }
 }
 

@@ -132,8 +132,16 @@ describe("safetensors", async () => {
     ["an impossible header length", Uint8Array.from([255, 255, 255, 255, 0, 0, 0, 0, 1, 2]), /header length/],
     ["a header that is not JSON", Uint8Array.from([2, 0, 0, 0, 0, 0, 0, 0, 123, 123]), /not valid UTF-8 JSON/],
     ["an unknown dtype", header({ x: { dtype: "F8", shape: [1], data_offsets: [0, 1] } }, 1), /unsupported dtype/],
-    ["a size that does not match the shape", header({ x: { dtype: "F32", shape: [2], data_offsets: [0, 4] } }, 4), /4 bytes stored/],
-    ["offsets past the data", header({ x: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }, 2), /outside the 2-byte/],
+    [
+      "a size that does not match the shape",
+      header({ x: { dtype: "F32", shape: [2], data_offsets: [0, 4] } }, 4),
+      /4 bytes stored/,
+    ],
+    [
+      "offsets past the data",
+      header({ x: { dtype: "F32", shape: [1], data_offsets: [0, 4] } }, 2),
+      /outside the 2-byte/,
+    ],
     [
       "overlapping tensors",
       header(

@@ -28,7 +28,9 @@ export class SafetensorsFile {
     const view = new DataView(lenBytes.buffer, lenBytes.byteOffset, 8);
     const headerLen = Number(view.getBigUint64(0, true));
     if (headerLen < 2 || headerLen > MAX_HEADER || headerLen > source.size - 8) {
-      throw new FormatError(`${where}: header length ${headerLen} is impossible for a ${source.size}-byte file (not safetensors, or truncated)`);
+      throw new FormatError(
+        `${where}: header length ${headerLen} is impossible for a ${source.size}-byte file (not safetensors, or truncated)`,
+      );
     }
     let header: unknown;
     try {
@@ -82,14 +84,17 @@ function parseEntry(where: string, key: string, raw: unknown, dataSize: number):
   if (!raw || typeof raw !== "object") throw bad("entry is not an object");
   const { dtype, shape, data_offsets: offsets } = raw as Record<string, unknown>;
   if (typeof dtype !== "string" || !(dtype in STORED_BYTES)) throw bad(`unsupported dtype ${JSON.stringify(dtype)}`);
-  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0)) throw bad("shape must be non-negative integers");
+  if (!Array.isArray(shape) || shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+    throw bad("shape must be non-negative integers");
   if (!Array.isArray(offsets) || offsets.length !== 2 || offsets.some((o) => !Number.isSafeInteger(o) || o < 0)) {
     throw bad("data_offsets must be two non-negative integers");
   }
   const [begin, end] = offsets as [number, number];
-  if (begin > end || end > dataSize) throw bad(`data_offsets [${begin}, ${end}] fall outside the ${dataSize}-byte data section`);
+  if (begin > end || end > dataSize)
+    throw bad(`data_offsets [${begin}, ${end}] fall outside the ${dataSize}-byte data section`);
   const want = numel(shape as number[]) * STORED_BYTES[dtype as StoredDType];
-  if (end - begin !== want) throw bad(`${end - begin} bytes stored for shape [${shape.join(", ")}] ${dtype} (${want} expected)`);
+  if (end - begin !== want)
+    throw bad(`${end - begin} bytes stored for shape [${shape.join(", ")}] ${dtype} (${want} expected)`);
   return { dtype: dtype as StoredDType, shape: shape as number[], begin, end };
 }
 
@@ -114,14 +119,15 @@ export async function* safetensorsChunks(
   let offset = 0;
   const names = new Set<string>();
   for (const e of entries) {
-    if (names.has(e.name) || e.name === "__metadata__") throw new FormatError(`safetensors: duplicate or reserved name '${e.name}'`);
+    if (names.has(e.name) || e.name === "__metadata__")
+      throw new FormatError(`safetensors: duplicate or reserved name '${e.name}'`);
     names.add(e.name);
     const size = numel(e.shape) * STORED_BYTES[e.dtype];
     header[e.name] = { dtype: e.dtype, shape: e.shape, data_offsets: [offset, offset + size] };
     offset += size;
   }
   let json = JSON.stringify(header);
-  json += " ".repeat((8 - ((new TextEncoder().encode(json).byteLength) % 8)) % 8);
+  json += " ".repeat((8 - (new TextEncoder().encode(json).byteLength % 8)) % 8);
   const headerBytes = new TextEncoder().encode(json);
   const prefix = new Uint8Array(8);
   new DataView(prefix.buffer).setBigUint64(0, BigInt(headerBytes.byteLength), true);
@@ -131,7 +137,9 @@ export async function* safetensorsChunks(
     const bytes = await e.bytes();
     const size = numel(e.shape) * STORED_BYTES[e.dtype];
     if (bytes.byteLength !== size) {
-      throw new FormatError(`safetensors: '${e.name}' produced ${bytes.byteLength} bytes, ${size} expected for its shape`);
+      throw new FormatError(
+        `safetensors: '${e.name}' produced ${bytes.byteLength} bytes, ${size} expected for its shape`,
+      );
     }
     yield bytes;
   }

@@ -1,4 +1,5 @@
 import type { ByteSource } from "./byte-source.js";
+import { detectFormat } from "./detect.js";
 import { FormatError } from "./errors.js";
 import type { HostTensor, StoredDType } from "./host-tensor.js";
 import { collectTensors, TorchCheckpoint } from "./pytorch/checkpoint.js";
@@ -24,10 +25,7 @@ const WRAPPERS = ["model", "state_dict"];
  * `state_dict` dict (detectron2, open_clip wrappers) yields that inner dict.
  */
 export async function openStateDict(source: ByteSource): Promise<StateDict> {
-  const head = await source.read(0, Math.min(source.size, 8));
-  const isZip = head[0] === 0x50 && head[1] === 0x4b;
-  const isPickle = head[0] === 0x80;
-  if (!isZip && !isPickle) {
+  if ((await detectFormat(source)) === "safetensors") {
     const st = await SafetensorsFile.open(source);
     return {
       source,

@@ -1,4 +1,5 @@
 import type { ByteSource } from "../byte-source.js";
+import { detectFormat } from "../detect.js";
 import { FormatError, LegacyCheckpointError } from "../errors.js";
 import { type HostTensor, numel, STORED_BYTES, type StoredDType } from "../host-tensor.js";
 import { PyGlobal, type PyValue, unpickle } from "./unpickle.js";
@@ -52,15 +53,20 @@ export class TorchTensorRef {
   async read(): Promise<HostTensor> {
     const n = numel(this.shape);
     const bytesPer = STORED_BYTES[this.dtype];
-    if (n * bytesPer > 2 ** 31) throw new FormatError(`${this.checkpoint.source.name}: a ${n}-element tensor is larger than 2 GiB`);
+    if (n * bytesPer > 2 ** 31)
+      throw new FormatError(`${this.checkpoint.source.name}: a ${n}-element tensor is larger than 2 GiB`);
     const out = new Uint8Array(n * bytesPer);
     if (n === 0) return { dtype: this.dtype, shape: [...this.shape], bytes: out };
     const last = this.offset + this.shape.reduce((s, d, i) => s + (d - 1) * this.stride[i]!, 0);
     if (last >= this.storage.numel) {
-      throw new FormatError(`${this.checkpoint.source.name}: a tensor view reaches element ${last} of a ${this.storage.numel}-element storage`);
+      throw new FormatError(
+        `${this.checkpoint.source.name}: a tensor view reaches element ${last} of a ${this.storage.numel}-element storage`,
+      );
     }
     const raw = await this.checkpoint.readStorage(this.storage, this.offset, last + 1 - this.offset);
-    const contiguous = this.stride.every((s, i) => s === this.shape.slice(i + 1).reduce((a, b) => a * b, 1) || this.shape[i] === 1);
+    const contiguous = this.stride.every(
+      (s, i) => s === this.shape.slice(i + 1).reduce((a, b) => a * b, 1) || this.shape[i] === 1,
+    );
     if (contiguous) {
       out.set(raw.subarray(0, n * bytesPer));
       return { dtype: this.dtype, shape: [...this.shape], bytes: out };
@@ -92,16 +98,14 @@ export class TorchCheckpoint {
   ) {}
 
   static async open(source: ByteSource): Promise<TorchCheckpoint> {
-    const magic = await source.read(0, Math.min(4, source.size));
-    if (magic[0] === 0x80) {
+    const format = await detectFormat(source);
+    if (format === "legacy-pytorch") {
       throw new LegacyCheckpointError(
         `${source.name} is in the legacy (pre-1.6) torch.save format, which is not read. Re-save it once with PyTorch: ` +
           "torch.save(torch.load(path, map_location='cpu'), new_path) (the zip format is the default since 1.6), or convert it to safetensors.",
       );
     }
-    if (magic[0] !== 0x50 || magic[1] !== 0x4b) {
-      throw new FormatError(`${source.name} is not a PyTorch checkpoint (no zip signature) or safetensors file`);
-    }
+    if (format !== "pytorch") throw new FormatError(`${source.name} is not a torch.save zip checkpoint`);
     const entries = await readZipDirectory(source);
     const pkl = [...entries.keys()].find((k) => k.endsWith("/data.pkl") || k === "data.pkl");
     if (!pkl) throw new FormatError(`${source.name}: zip has no data.pkl; not a torch.save checkpoint`);
@@ -132,9 +136,12 @@ export class TorchCheckpoint {
     let ref = this.storages.get(key);
     if (!ref) {
       const entry = this.entries.get(`${this.prefix}data/${key}`);
-      if (!entry) throw new FormatError(`${this.source.name}: storage ${key} is referenced but missing from the archive`);
+      if (!entry)
+        throw new FormatError(`${this.source.name}: storage ${key} is referenced but missing from the archive`);
       if (entry.size < count * STORED_BYTES[dtype]) {
-        throw new FormatError(`${this.source.name}: storage ${key} holds ${entry.size} bytes, ${count} ${dtype} elements declared`);
+        throw new FormatError(
+          `${this.source.name}: storage ${key} holds ${entry.size} bytes, ${count} ${dtype} elements declared`,
+        );
       }
       ref = { key, dtype, numel: count };
       this.storages.set(key, ref);
@@ -153,7 +160,8 @@ export class TorchCheckpoint {
       case "torch._utils._rebuild_tensor":
       case "torch._utils._rebuild_tensor_v2": {
         const [storage, offset, size, stride] = args;
-        const ints = (v: PyValue) => Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0);
+        const ints = (v: PyValue) =>
+          Array.isArray(v) && v.every((x) => typeof x === "number" && Number.isSafeInteger(x) && x >= 0);
         if (
           !storage ||
           typeof storage !== "object" ||
@@ -166,7 +174,8 @@ export class TorchCheckpoint {
         ) {
           throw new FormatError(`${this.source.name}: malformed tensor record`);
         }
-        if ((size as number[]).length !== (stride as number[]).length) throw new FormatError(`${this.source.name}: tensor size/stride rank mismatch`);
+        if ((size as number[]).length !== (stride as number[]).length)
+          throw new FormatError(`${this.source.name}: tensor size/stride rank mismatch`);
         return new TorchTensorRef(this, storage as StorageRef, offset, size as number[], stride as number[]);
       }
       case "torch._utils._rebuild_parameter":

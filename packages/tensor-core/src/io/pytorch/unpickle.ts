@@ -34,7 +34,8 @@ class Reader {
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }
   need(n: number): void {
-    if (n < 0 || this.pos + n > this.bytes.byteLength) throw new FormatError(`${this.where}: pickle truncated at byte ${this.pos}`);
+    if (n < 0 || this.pos + n > this.bytes.byteLength)
+      throw new FormatError(`${this.where}: pickle truncated at byte ${this.pos}`);
   }
   u8(): number {
     this.need(1);
@@ -107,7 +108,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, where = "pickl
   const marks: number[] = [];
   const memo = new Map<number, PyValue>();
   const pop = (): PyValue => {
-    if (stack.length === 0 || stack.length === marks[marks.length - 1]) throw new FormatError(`${where}: pickle stack underflow at byte ${r.pos}`);
+    if (stack.length === 0 || stack.length === marks[marks.length - 1])
+      throw new FormatError(`${where}: pickle stack underflow at byte ${r.pos}`);
     return stack.pop();
   };
   const popMark = (): PyValue[] => {
@@ -157,7 +159,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, where = "pickl
         r.u64();
         break;
       case 0x2e: // STOP
-        if (stack.length !== 1) throw new FormatError(`${where}: pickle ended with ${stack.length} values on the stack`);
+        if (stack.length !== 1)
+          throw new FormatError(`${where}: pickle ended with ${stack.length} values on the stack`);
         return stack[0];
       case 0x28: // MARK
         marks.push(stack.length);
@@ -319,7 +322,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, where = "pickl
         // STACK_GLOBAL
         const name = pop();
         const module = pop();
-        if (typeof module !== "string" || typeof name !== "string") throw new FormatError(`${where}: STACK_GLOBAL needs two strings`);
+        if (typeof module !== "string" || typeof name !== "string")
+          throw new FormatError(`${where}: STACK_GLOBAL needs two strings`);
         stack.push(global(module, name));
         break;
       }
@@ -327,7 +331,8 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, where = "pickl
         // REDUCE
         const args = pop();
         const fn = pop();
-        if (!(fn instanceof PyGlobal)) throw new UnsafePickleError(`${where}: REDUCE on something that is not an allowed callable`);
+        if (!(fn instanceof PyGlobal))
+          throw new UnsafePickleError(`${where}: REDUCE on something that is not an allowed callable`);
         if (!Array.isArray(args)) throw new FormatError(`${where}: REDUCE arguments are not a tuple`);
         stack.push(hooks.call(fn, args));
         break;
@@ -373,7 +378,9 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, where = "pickl
       case 0x82: // EXT1
       case 0x83: // EXT2
       case 0x84: // EXT4
-        throw new UnsafePickleError(`${where}: pickle opcode 0x${op.toString(16)} constructs arbitrary objects; refusing to load it`);
+        throw new UnsafePickleError(
+          `${where}: pickle opcode 0x${op.toString(16)} constructs arbitrary objects; refusing to load it`,
+        );
       default:
         throw new FormatError(`${where}: unknown pickle opcode 0x${op.toString(16)} at byte ${r.pos - 1}`);
     }

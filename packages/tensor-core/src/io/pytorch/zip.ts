@@ -35,20 +35,24 @@ export async function readZipDirectory(src: ByteSource): Promise<Map<string, Zip
     const z64Offset = Number(tv.getBigUint64(eocd - 20 + 8, true));
     const rec = await src.read(z64Offset, 56);
     const rv = new DataView(rec.buffer, rec.byteOffset, 56);
-    if (rv.getUint32(0, true) !== ZIP64_EOCD) throw new FormatError(`${src.name}: broken zip64 end-of-central-directory record`);
+    if (rv.getUint32(0, true) !== ZIP64_EOCD)
+      throw new FormatError(`${src.name}: broken zip64 end-of-central-directory record`);
     count = Number(rv.getBigUint64(32, true));
     dirSize = Number(rv.getBigUint64(40, true));
     dirOffset = Number(rv.getBigUint64(48, true));
   }
   if (dirOffset + dirSize > src.size || count > dirSize / 46) {
-    throw new FormatError(`${src.name}: zip central directory (${count} entries at ${dirOffset}) lies outside the file`);
+    throw new FormatError(
+      `${src.name}: zip central directory (${count} entries at ${dirOffset}) lies outside the file`,
+    );
   }
   const dir = await src.read(dirOffset, dirSize);
   const dv = new DataView(dir.buffer, dir.byteOffset, dir.byteLength);
   const entries = new Map<string, ZipEntry>();
   let p = 0;
   for (let i = 0; i < count; i++) {
-    if (p + 46 > dir.byteLength || dv.getUint32(p, true) !== CENTRAL) throw new FormatError(`${src.name}: corrupt zip directory entry ${i}`);
+    if (p + 46 > dir.byteLength || dv.getUint32(p, true) !== CENTRAL)
+      throw new FormatError(`${src.name}: corrupt zip directory entry ${i}`);
     const method = dv.getUint16(p + 10, true);
     let compressedSize = dv.getUint32(p + 20, true);
     let size = dv.getUint32(p + 24, true);
@@ -56,7 +60,8 @@ export async function readZipDirectory(src: ByteSource): Promise<Map<string, Zip
     const extraLen = dv.getUint16(p + 30, true);
     const commentLen = dv.getUint16(p + 32, true);
     let localHeaderOffset = dv.getUint32(p + 42, true);
-    if (p + 46 + nameLen + extraLen + commentLen > dir.byteLength) throw new FormatError(`${src.name}: corrupt zip directory entry ${i}`);
+    if (p + 46 + nameLen + extraLen + commentLen > dir.byteLength)
+      throw new FormatError(`${src.name}: corrupt zip directory entry ${i}`);
     const name = new TextDecoder().decode(dir.subarray(p + 46, p + 46 + nameLen));
     // zip64 extra field: the 0xFFFFFFFF fields are replaced, in order, by 8-byte values.
     let e = p + 46 + nameLen;
@@ -78,7 +83,8 @@ export async function readZipDirectory(src: ByteSource): Promise<Map<string, Zip
       }
       e += 4 + len;
     }
-    if (localHeaderOffset + 30 + compressedSize > src.size) throw new FormatError(`${src.name}: zip entry ${name} extends past the end of the file (truncated?)`);
+    if (localHeaderOffset + 30 + compressedSize > src.size)
+      throw new FormatError(`${src.name}: zip entry ${name} extends past the end of the file (truncated?)`);
     entries.set(name, { name, method, compressedSize, size, localHeaderOffset });
     p = extraEnd + commentLen;
   }
@@ -91,7 +97,8 @@ export async function entryDataOffset(src: ByteSource, entry: ZipEntry): Promise
   const hv = new DataView(h.buffer, h.byteOffset, 30);
   if (hv.getUint32(0, true) !== LOCAL) throw new FormatError(`${src.name}: corrupt local header for ${entry.name}`);
   const start = entry.localHeaderOffset + 30 + hv.getUint16(26, true) + hv.getUint16(28, true);
-  if (start + entry.compressedSize > src.size) throw new FormatError(`${src.name}: ${entry.name} extends past the end of the file (truncated?)`);
+  if (start + entry.compressedSize > src.size)
+    throw new FormatError(`${src.name}: ${entry.name} extends past the end of the file (truncated?)`);
   return start;
 }
 
@@ -100,7 +107,10 @@ export async function readZipEntry(src: ByteSource, entry: ZipEntry): Promise<Ui
   const start = await entryDataOffset(src, entry);
   const raw = await src.read(start, entry.compressedSize);
   if (entry.method === 0) return raw;
-  if (entry.method !== 8) throw new FormatError(`${src.name}: ${entry.name} uses zip compression method ${entry.method}; only stored and deflate are supported`);
+  if (entry.method !== 8)
+    throw new FormatError(
+      `${src.name}: ${entry.name} uses zip compression method ${entry.method}; only stored and deflate are supported`,
+    );
   const stream = new Blob([raw as BlobPart]).stream().pipeThrough(new DecompressionStream("deflate-raw"));
   try {
     return new Uint8Array(await new Response(stream).arrayBuffer());

@@ -1,0 +1,92 @@
+import { TensorCoreError } from "@fcclip/tensor-core";
+import { convert } from "./convert.js";
+import { UsageError } from "./usage-error.js";
+
+const HELP = `usage: fcclip <command> [options]
+
+commands:
+  convert   official FC-CLIP weights -> one model bundle (<output>.safetensors + <output>.json)
+      --weights FILE        FC-CLIP checkpoint (fcclip_cocopan.pth, heads only) or a combined file
+      --clip-weights FILE   open_clip CLIP weights (open_clip_pytorch_model.bin / open_clip_model.safetensors)
+      --clip-config FILE    open_clip model config JSON, when the text head count is not width/64
+      --output PREFIX       where to write the bundle
+      --f16                 store matrices as float16 (half the size; vectors and scalars stay float32)
+      --opts KEY VALUE ...  detectron2 config overrides (MODEL.MASK_FORMER.NHEADS)
+`;
+
+interface Parsed {
+  flags: Map<string, string | true>;
+  opts: [string, string][];
+}
+
+function parse(argv: readonly string[], valued: ReadonlySet<string>, booleans: ReadonlySet<string>): Parsed {
+  const flags = new Map<string, string | true>();
+  const opts: [string, string][] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if (a === "--opts") {
+      while (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) {
+        const key = argv[++i]!;
+        const value = argv[++i];
+        if (value === undefined) throw new UsageError(`--opts ${key} has no value (give KEY VALUE pairs)`);
+        opts.push([key, value]);
+      }
+    } else if (valued.has(a)) {
+      const v = argv[++i];
+      if (v === undefined || v.startsWith("--")) throw new UsageError(`${a} needs a value`);
+      flags.set(a, v);
+    } else if (booleans.has(a)) {
+      flags.set(a, true);
+    } else {
+      throw new UsageError(`unknown option ${a}`);
+    }
+  }
+  return { flags, opts };
+}
+
+/** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage). Errors are one line on stderr. */
+export async function run(
+  argv: readonly string[],
+  log: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+): Promise<number> {
+  const [command, ...rest] = argv;
+  try {
+    if (!command || command === "--help" || command === "-h" || command === "help") {
+      process.stdout.write(HELP);
+      return command ? 0 : 2;
+    }
+    if (command === "convert") {
+      const { flags, opts } = parse(
+        rest,
+        new Set(["--weights", "--clip-weights", "--clip-config", "--output"]),
+        new Set(["--f16"]),
+      );
+      const need = (f: string) => {
+        const v = flags.get(f);
+        if (typeof v !== "string") throw new UsageError(`convert needs ${f}`);
+        return v;
+      };
+      const out = await convert({
+        weights: need("--weights"),
+        clipWeights: flags.get("--clip-weights") as string | undefined,
+        clipConfig: flags.get("--clip-config") as string | undefined,
+        output: need("--output"),
+        f16: flags.has("--f16"),
+        opts,
+      });
+      log(`wrote ${out.weights} and ${out.config}`);
+      return 0;
+    }
+    throw new UsageError(`unknown command '${command}' (try: fcclip --help)`);
+  } catch (e) {
+    if (e instanceof UsageError) {
+      log(`fcclip: ${e.message}`);
+      return 2;
+    }
+    if (e instanceof TensorCoreError) {
+      log(`fcclip: ${e.message}`);
+      return 1;
+    }
+    throw e;
+  }
+}
