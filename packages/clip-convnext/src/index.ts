@@ -1,2 +1,4 @@
-// Intentionally empty until its issue lands; the package exists so the workspace graph and builds are real.
-export {};
+export { type ConvNeXtBlockParams, convnextBlock } from "./convnext/block.js";
+export { type ConvNeXtFeatures, type ConvNeXtShape, ConvNeXtTrunk } from "./convnext/trunk.js";
+export { type ParamLoader, paramLoader, type TensorSource } from "./params.js";
+export { ClipVisualHead } from "./visual-head.js";

@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
-import { HAS_SHARED, NO_SHARED, SHARED } from "../testing/shared.js";
+import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
 import { expectedShapes, inferArchitecture } from "./architecture.js";
 import { WeightsMismatchError } from "./errors.js";
 

@@ -1,3 +1,5 @@
+import type { Engine } from "../engine.js";
+import type { Tensor } from "../tensor.js";
 import { FormatError } from "./errors.js";
 
 /** Element types met in checkpoints, with safetensors' names. */
@@ -87,4 +89,13 @@ export function toFloat32(t: HostTensor): Float32Array {
 
 export function numel(shape: readonly number[]): number {
   return shape.reduce((a, b) => a * b, 1);
+}
+
+/** Uploads a host tensor as f32 (or keeps it f16 on the GPU when asked and the adapter supports it). */
+export function uploadHost(engine: Engine, t: HostTensor, keep: "f32" | "f16" = "f32"): Tensor {
+  if (keep === "f16" && engine.hasF16 && t.dtype === "F16") {
+    return engine.tensor(new Uint16Array(t.bytes.slice().buffer), t.shape, "f16");
+  }
+  if (t.dtype === "I32") return engine.tensor(new Int32Array(t.bytes.slice().buffer), t.shape, "i32");
+  return engine.tensor(toFloat32(t), t.shape, keep === "f16" && engine.hasF16 ? "f16" : "f32");
 }

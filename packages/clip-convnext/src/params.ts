@@ -1,0 +1,13 @@
+import { type Engine, type HostTensor, type Tensor, uploadHost } from "@fcclip/tensor-core";
+
+/** Where weights come from: a state dict (openStateDict, FC-CLIP weights, a bundle) read by key. */
+export interface TensorSource {
+  read(key: string): Promise<HostTensor>;
+}
+
+/** Reads and uploads a module's parameters under a key prefix. */
+export function paramLoader(engine: Engine, source: TensorSource, prefix: string) {
+  return async (name: string): Promise<Tensor> => uploadHost(engine, await source.read(`${prefix}${name}`));
+}
+
+export type ParamLoader = ReturnType<typeof paramLoader>;
