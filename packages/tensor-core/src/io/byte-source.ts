@@ -25,7 +25,9 @@ function checkRange(src: ByteSource, offset: number, length: number): void {
   }
 }
 
-export function bytesSource(bytes: Uint8Array, name = "buffer"): ByteSource {
+export function bytesSource(data: Uint8Array, name = "buffer"): ByteSource {
+  // A Node Buffer's slice() is a view, not a copy; wrap it as a plain Uint8Array so readers' copies are real copies.
+  const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   const src: ByteSource = {
     size: bytes.byteLength,
     name,

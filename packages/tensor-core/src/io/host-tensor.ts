@@ -93,9 +93,13 @@ export function numel(shape: readonly number[]): number {
 
 /** Uploads a host tensor as f32 (or keeps it f16 on the GPU when asked and the adapter supports it). */
 export function uploadHost(engine: Engine, t: HostTensor, keep: "f32" | "f16" = "f32"): Tensor {
-  if (keep === "f16" && engine.hasF16 && t.dtype === "F16") {
-    return engine.tensor(new Uint16Array(t.bytes.slice().buffer), t.shape, "f16");
-  }
-  if (t.dtype === "I32") return engine.tensor(new Int32Array(t.bytes.slice().buffer), t.shape, "i32");
+  const copy = () => {
+    const c = new Uint8Array(t.bytes.byteLength);
+    c.set(t.bytes);
+    return c.buffer;
+  };
+  if (keep === "f16" && engine.hasF16 && t.dtype === "F16")
+    return engine.tensor(new Uint16Array(copy()), t.shape, "f16");
+  if (t.dtype === "I32") return engine.tensor(new Int32Array(copy()), t.shape, "i32");
   return engine.tensor(toFloat32(t), t.shape, keep === "f16" && engine.hasF16 ? "f16" : "f32");
 }
