@@ -1,5 +1,4 @@
-import { type Engine, layerNorm, matmul, type Tensor } from "@fcclip/tensor-core";
-import { paramLoader, type TensorSource } from "./params.js";
+import { type Engine, layerNorm, matmul, paramLoader, type Tensor, type TensorSource } from "@fcclip/tensor-core";
 
 /**
  * CLIP's image-embedding head on pooled trunk features: timm NormMlpClassifierHead's LayerNorm (eps 1e-6), then

@@ -66,6 +66,16 @@ describe("engine", async () => {
     expect(e.memory().liveBytes).toBe(before);
   });
 
+  test("keep() lets a tensor outlive the scope it was created in", async () => {
+    let cached: ReturnType<typeof e.tensor> | null = null;
+    e.scope(() => {
+      cached = e.keep(e.tensor([5, 6], [2]));
+      e.tensor([7], [1]);
+    });
+    expect(Array.from(await cached!.read())).toEqual([5, 6]);
+    cached!.dispose();
+  });
+
   test("reshape views share storage and free it with the last view", async () => {
     const before = e.memory().liveBytes;
     const a = e.tensor([1, 2, 3, 4, 5, 6], [2, 3]);

@@ -247,6 +247,12 @@ export class Engine {
     return result;
   }
 
+  /** Takes a tensor out of every open scope, so it outlives them (caches, weights loaded inside a scope). */
+  keep<T extends Tensor>(t: T): T {
+    for (const s of this.scopes) s.delete(t);
+    return t;
+  }
+
   private closeScope(created: Set<Tensor>, result: unknown): void {
     const idx = this.scopes.lastIndexOf(created);
     if (idx >= 0) this.scopes.splice(idx, 1);

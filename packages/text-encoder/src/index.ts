@@ -1,2 +1,4 @@
-// Intentionally empty until its issue lands; the package exists so the workspace graph and builds are real.
-export {};
+export { ClipTokenizer, CONTEXT_LENGTH, EOT, SOT, TokenizerError } from "./tokenizer/bpe.js";
+export { cleanText } from "./tokenizer/clean.js";
+export { type ResidualBlockParams, residualBlock } from "./transformer/residual-block.js";
+export { ClipTextEncoder, type TextTowerShape } from "./transformer/text-encoder.js";

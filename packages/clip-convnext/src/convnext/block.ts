@@ -1,5 +1,5 @@
+import type { ParamLoader } from "@fcclip/tensor-core";
 import { add, conv2d, layerNorm, matmul, mul, type Tensor } from "@fcclip/tensor-core";
-import type { ParamLoader } from "../params.js";
 
 /** timm ConvNeXtBlock parameters (`stages.{s}.blocks.{b}.*`). */
 export interface ConvNeXtBlockParams {

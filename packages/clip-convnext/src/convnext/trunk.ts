@@ -1,5 +1,4 @@
-import { conv2d, type Engine, layerNorm, type Tensor } from "@fcclip/tensor-core";
-import { paramLoader, type TensorSource } from "../params.js";
+import { conv2d, type Engine, layerNorm, paramLoader, type Tensor, type TensorSource } from "@fcclip/tensor-core";
 import { type ConvNeXtBlockParams, convnextBlock, loadBlock } from "./block.js";
 
 /** The feature maps FC-CLIP takes from the CLIP trunk (`CLIP.extract_features_convnext`), all NCHW. */

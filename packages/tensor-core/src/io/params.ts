@@ -1,4 +1,6 @@
-import { type Engine, type HostTensor, type Tensor, uploadHost } from "@fcclip/tensor-core";
+import type { Engine } from "../engine.js";
+import type { Tensor } from "../tensor.js";
+import { type HostTensor, uploadHost } from "./host-tensor.js";
 
 /** Where weights come from: a state dict (openStateDict, FC-CLIP weights, a bundle) read by key. */
 export interface TensorSource {

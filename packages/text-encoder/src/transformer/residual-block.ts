@@ -1,0 +1,63 @@
+import type { ParamLoader } from "@fcclip/tensor-core";
+import { add, attention, layerNorm, matmul, permute, slice, type Tensor } from "@fcclip/tensor-core";
+
+/** open_clip ResidualAttentionBlock parameters (`transformer.resblocks.{i}.*`). */
+export interface ResidualBlockParams {
+  ln1Weight: Tensor;
+  ln1Bias: Tensor;
+  inProjWeight: Tensor;
+  inProjBias: Tensor;
+  outProjWeight: Tensor;
+  outProjBias: Tensor;
+  ln2Weight: Tensor;
+  ln2Bias: Tensor;
+  fcWeight: Tensor;
+  fcBias: Tensor;
+  projWeight: Tensor;
+  projBias: Tensor;
+}
+
+const NAMES = {
+  ln1Weight: "ln_1.weight",
+  ln1Bias: "ln_1.bias",
+  inProjWeight: "attn.in_proj_weight",
+  inProjBias: "attn.in_proj_bias",
+  outProjWeight: "attn.out_proj.weight",
+  outProjBias: "attn.out_proj.bias",
+  ln2Weight: "ln_2.weight",
+  ln2Bias: "ln_2.bias",
+  fcWeight: "mlp.c_fc.weight",
+  fcBias: "mlp.c_fc.bias",
+  projWeight: "mlp.c_proj.weight",
+  projBias: "mlp.c_proj.bias",
+} as const;
+
+export async function loadResidualBlock(load: ParamLoader, prefix: string): Promise<ResidualBlockParams> {
+  const entries = await Promise.all(
+    Object.entries(NAMES).map(async ([k, n]) => [k, await load(`${prefix}${n}`)] as const),
+  );
+  return Object.fromEntries(entries) as unknown as ResidualBlockParams;
+}
+
+/**
+ * Pre-LN block: x + MHA(LN1(x)) with the additive causal mask, then x + c_proj(GELU(c_fc(LN2(x)))). LayerNorm eps 1e-5.
+ * x: [N, L, W]; mask: [L, L] additive (0 / -inf).
+ */
+export function residualBlock(x: Tensor, p: ResidualBlockParams, heads: number, mask: Tensor): Tensor {
+  const [N, L, W] = x.shape as [number, number, number];
+  const d = W / heads;
+  return x.engine.scope(() => {
+    const h = layerNorm(x, p.ln1Weight, p.ln1Bias, { eps: 1e-5 }).reshape([N * L, W]);
+    const qkv = matmul(h, p.inProjWeight, { transB: true, bias: p.inProjBias }).reshape([N, L, 3, heads, d]);
+    const split = permute(qkv, [2, 0, 3, 1, 4]).reshape([3, N * heads, L, d]);
+    const [q, k, v] = [0, 1, 2].map((i) => slice(split, [{ start: i, end: i + 1 }]).reshape([N * heads, L, d]));
+    const a = attention(q!, k!, v!, { mask, scale: 1 / Math.sqrt(d) }).reshape([N, heads, L, d]);
+    const merged = permute(a, [0, 2, 1, 3]).reshape([N * L, W]);
+    const o = matmul(merged, p.outProjWeight, { transB: true, bias: p.outProjBias });
+    const x1 = add(x, o.reshape([N, L, W]));
+    const h2 = layerNorm(x1, p.ln2Weight, p.ln2Bias, { eps: 1e-5 }).reshape([N * L, W]);
+    const f = matmul(h2, p.fcWeight, { transB: true, bias: p.fcBias, activation: "gelu" });
+    const m = matmul(f, p.projWeight, { transB: true, bias: p.projBias });
+    return add(x1, m.reshape([N, L, W]));
+  });
+}

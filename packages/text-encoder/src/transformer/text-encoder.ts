@@ -1,0 +1,127 @@
+import {
+  add,
+  type Engine,
+  embedding,
+  layerNorm,
+  matmul,
+  paramLoader,
+  slice,
+  type Tensor,
+  type TensorSource,
+} from "@fcclip/tensor-core";
+import { loadResidualBlock, type ResidualBlockParams, residualBlock } from "./residual-block.js";
+
+/** Text tower sizes: convnext_large_d_320 has width 768, 16 layers, 12 heads, context 77, embed 768. */
+export interface TextTowerShape {
+  width: number;
+  layers: number;
+  heads: number;
+}
+
+/**
+ * CLIP's text tower with open_clip v2.20.0 semantics (FCCLIP-SPEC §2.5): token + positional embedding, pre-LN
+ * residual blocks with a causal mask, ln_final, the row of the end-of-text token, then `@ text_projection`.
+ *
+ * Causality means no position after a row's end token can change its pooled output, so each batch only runs the
+ * first (longest end-token position + 1) positions: identical results, and ~5× less work for 77-long prompts of
+ * ~15 tokens.
+ */
+export class ClipTextEncoder {
+  private readonly masks = new Map<number, Tensor>();
+
+  private constructor(
+    readonly engine: Engine,
+    readonly shape: TextTowerShape,
+    private readonly tokenEmbedding: Tensor,
+    private readonly positional: Tensor,
+    private readonly blocks: ResidualBlockParams[],
+    private readonly lnFinalWeight: Tensor,
+    private readonly lnFinalBias: Tensor,
+    private readonly projection: Tensor,
+  ) {}
+
+  /** prefix: "" for open_clip files, "backbone.clip_model." inside FC-CLIP weights. */
+  static async load(
+    engine: Engine,
+    source: TensorSource,
+    prefix: string,
+    shape: TextTowerShape,
+  ): Promise<ClipTextEncoder> {
+    const load = paramLoader(engine, source, prefix);
+    const blocks: ResidualBlockParams[] = [];
+    for (let i = 0; i < shape.layers; i++) blocks.push(await loadResidualBlock(load, `transformer.resblocks.${i}.`));
+    return new ClipTextEncoder(
+      engine,
+      shape,
+      await load("token_embedding.weight"),
+      await load("positional_embedding"),
+      blocks,
+      await load("ln_final.weight"),
+      await load("ln_final.bias"),
+      await load("text_projection"),
+    );
+  }
+
+  get embedDim(): number {
+    return this.projection.shape[1]!;
+  }
+
+  private causalMask(L: number): Tensor {
+    let m = this.masks.get(L);
+    if (!m) {
+      const data = new Float32Array(L * L);
+      for (let i = 0; i < L; i++) for (let j = i + 1; j < L; j++) data[i * L + j] = Number.NEGATIVE_INFINITY;
+      m = this.engine.keep(this.engine.tensor(data, [L, L]));
+      this.masks.set(L, m);
+    }
+    return m;
+  }
+
+  /** tokens: [n, context] ids from ClipTokenizer.tokenize → un-normalised text features [n, embed_dim]. */
+  encodeTokens(tokens: Int32Array, n: number): Tensor {
+    const context = tokens.length / n;
+    if (!Number.isInteger(context) || context > this.positional.shape[0]!) {
+      throw new RangeError(
+        `encodeTokens: ${tokens.length} ids are not ${n} rows of at most ${this.positional.shape[0]} tokens`,
+      );
+    }
+    // EOT is the largest id, so argmax finds it (the first one, as torch.argmax does).
+    const eot = new Int32Array(n);
+    for (let r = 0; r < n; r++) {
+      let best = 0;
+      for (let c = 1; c < context; c++) if (tokens[r * context + c]! > tokens[r * context + best]!) best = c;
+      eot[r] = best;
+    }
+    const L = Math.max(...eot) + 1;
+    const ids = new Int32Array(n * L);
+    for (let r = 0; r < n; r++) ids.set(tokens.subarray(r * context, r * context + L), r * L);
+    const W = this.shape.width;
+    const e = this.engine;
+    return e.scope(() => {
+      let x = embedding(this.tokenEmbedding, e.tensor(ids, [n, L]));
+      x = e.scope(() => {
+        const pos = slice(this.positional, [{ end: L }]);
+        return add(x, pos);
+      });
+      const mask = this.causalMask(L);
+      for (const b of this.blocks) x = residualBlock(x, b, this.shape.heads, mask);
+      const normed = layerNorm(x, this.lnFinalWeight, this.lnFinalBias, { eps: 1e-5 }).reshape([n * L, W]);
+      const rows = Int32Array.from(eot, (p, r) => r * L + p);
+      const pooled = embedding(normed, e.tensor(rows, [n]));
+      return matmul(pooled, this.projection);
+    });
+  }
+
+  dispose(): void {
+    const all = [
+      this.tokenEmbedding,
+      this.positional,
+      this.lnFinalWeight,
+      this.lnFinalBias,
+      this.projection,
+      ...this.masks.values(),
+    ];
+    for (const b of this.blocks) all.push(...Object.values(b));
+    for (const t of all) t.dispose();
+  }
+}
