@@ -1,0 +1,87 @@
+import { TensorCoreError } from "@fcclip/tensor-core";
+import type { ClipTokenizer } from "../tokenizer/bpe.js";
+import type { ClipTextEncoder } from "../transformer/text-encoder.js";
+import { VILD_TEMPLATES } from "./templates.js";
+
+export interface TextClassifierOptions {
+  templates?: readonly string[];
+  /** Prompts per forward pass (FC-CLIP uses 128). */
+  batchSize?: number;
+  onProgress?: (donePrompts: number, totalPrompts: number) => void;
+}
+
+/** One unit vector per synonym, class after class (FCCLIP-SPEC §3.4 steps 1–4). */
+export interface TextClassifier {
+  /** [rows, dim] row-major. */
+  embeddings: Float32Array;
+  rows: number;
+  dim: number;
+  /** Synonyms per class (FC-CLIP's num_templates): class c owns the next synonymsPerClass[c] rows. */
+  synonymsPerClass: number[];
+}
+
+const caches = new WeakMap<ClipTextEncoder, Map<string, TextClassifier>>();
+
+function normaliseRow(v: Float32Array, off: number, dim: number): void {
+  let s = 0;
+  for (let j = 0; j < dim; j++) s += v[off + j]! * v[off + j]!;
+  const n = Math.fround(Math.sqrt(Math.fround(s)));
+  for (let j = 0; j < dim; j++) v[off + j] = Math.fround(v[off + j]! / n);
+}
+
+/**
+ * FC-CLIP's text classifier: every synonym × template prompt through the text tower, each prompt embedding
+ * L2-normalised, averaged over the templates, L2-normalised again. Cached per (encoder weights, classes, templates):
+ * a vocabulary is encoded once per loaded model.
+ */
+export async function buildTextClassifier(
+  encoder: ClipTextEncoder,
+  tokenizer: ClipTokenizer,
+  classes: readonly (readonly string[])[],
+  opts: TextClassifierOptions = {},
+): Promise<TextClassifier> {
+  const templates = opts.templates ?? VILD_TEMPLATES;
+  if (classes.length === 0 || classes.some((c) => c.length === 0 || c.some((s) => s.trim() === ""))) {
+    throw new TensorCoreError("text classifier: every class needs at least one non-empty name");
+  }
+  if (templates.length === 0 || templates.some((t) => !t.includes("{}"))) {
+    throw new TensorCoreError("text classifier: templates must be non-empty and contain '{}'");
+  }
+  const key = JSON.stringify([templates, classes]);
+  let cache = caches.get(encoder);
+  if (!cache) {
+    cache = new Map();
+    caches.set(encoder, cache);
+  }
+  const hit = cache.get(key);
+  if (hit) {
+    opts.onProgress?.(hit.rows * templates.length, hit.rows * templates.length);
+    return hit;
+  }
+  const synonyms = classes.flat();
+  const prompts = synonyms.flatMap((s) => templates.map((t) => t.replace("{}", s)));
+  const dim = encoder.embedDim;
+  const T = templates.length;
+  const perPrompt = new Float32Array(prompts.length * dim);
+  const batch = opts.batchSize ?? 128;
+  for (let start = 0; start < prompts.length; start += batch) {
+    const chunk = prompts.slice(start, start + batch);
+    const y = encoder.encodeTokens(tokenizer.tokenize(chunk), chunk.length);
+    perPrompt.set(await y.read(), start * dim);
+    y.dispose();
+    opts.onProgress?.(start + chunk.length, prompts.length);
+  }
+  for (let p = 0; p < prompts.length; p++) normaliseRow(perPrompt, p * dim, dim);
+  const embeddings = new Float32Array(synonyms.length * dim);
+  for (let s = 0; s < synonyms.length; s++) {
+    for (let j = 0; j < dim; j++) {
+      let acc = 0;
+      for (let t = 0; t < T; t++) acc = Math.fround(acc + perPrompt[(s * T + t) * dim + j]!);
+      embeddings[s * dim + j] = Math.fround(acc / T);
+    }
+    normaliseRow(embeddings, s * dim, dim);
+  }
+  const result = { embeddings, rows: synonyms.length, dim, synonymsPerClass: classes.map((c) => c.length) };
+  cache.set(key, result);
+  return result;
+}
