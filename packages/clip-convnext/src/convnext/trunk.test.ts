@@ -12,6 +12,7 @@ import {
 import { describe, expect, test } from "vitest";
 import { expectClose, testEngine } from "../../../tensor-core/src/testing/harness.js";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
+import { ClipVisual } from "../clip-visual.js";
 import { ClipVisualHead } from "../visual-head.js";
 import { ConvNeXtTrunk } from "./trunk.js";
 
@@ -74,3 +75,26 @@ describe.skipIf(!HAS_SHARED)(
     });
   },
 );
+
+describe.skipIf(!HAS_SHARED)(`ClipVisual.encodeImage (${HAS_SHARED ? "oracle found" : NO_SHARED})`, async () => {
+  const e = await testEngine();
+  test("= the visual head applied to the spatial mean of the official res5", async () => {
+    const image = await oracle("runs/chelsea/image_level.safetensors");
+    const weights = await openStateDict(bytesSource(readFileSync(join(TINY, "model", "open_clip_tiny.safetensors"))));
+    const visual = await ClipVisual.load(e, weights);
+    expect(visual.trunk.shape).toEqual({ dims: [32, 64, 96, 128], depths: [1, 1, 2, 1] });
+    const input = await image("input.images_tensor");
+    const res5 = await image("backbone.res5");
+    const [, C, H, W] = res5.shape as [number, number, number, number];
+    const pooled = new Float32Array(C);
+    for (let c = 0; c < C; c++) {
+      let s = 0;
+      for (let i = 0; i < H * W; i++) s += res5.data[c * H * W + i]!;
+      pooled[c] = s / (H * W);
+    }
+    const want = e.scope(() => visual.head.forward(e.tensor(pooled, [1, C])));
+    const got = e.scope(() => visual.encodeImage(e.tensor(input.data, input.shape)));
+    expectClose(await got.read(), await want.read(), 1e-4, "image embedding");
+    visual.dispose();
+  });
+});
