@@ -95,7 +95,7 @@ export class ClipModel {
     const max = Math.max(...logits);
     const exps = logits.map((l) => Math.exp(l - max));
     const sum = exps.reduce((a, b) => a + b, 0);
-    return labels.map((label, i) => ({ label, score: exps[i]! / sum })).sort((a, b) => b.score - a.score);
+    return classes.map((names, i) => ({ label: names[0]!, score: exps[i]! / sum })).sort((a, b) => b.score - a.score);
   }
 
   dispose(): void {

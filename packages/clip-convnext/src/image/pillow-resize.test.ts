@@ -1,8 +1,10 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { bytesSource, SafetensorsFile, ShapeError } from "@fcclip/tensor-core";
+import { bytesSource, SafetensorsFile, ShapeError, toFloat32 } from "@fcclip/tensor-core";
 import { expect, test } from "vitest";
+import { expectClose, testEngine } from "../../../tensor-core/src/testing/harness.js";
+import { clipPreprocess } from "./clip-preprocess.js";
 import { resizePillow } from "./pillow-resize.js";
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures");
@@ -23,4 +25,16 @@ test("resizePillow equals PIL.Image.resize bit for bit (bilinear and bicubic, up
     expect(diff, `${c.name}: pixels differing from Pillow`).toBe(0);
   }
   expect(() => resizePillow(img, 0, 3, "bilinear")).toThrow(ShapeError);
+});
+
+test("clipPreprocess equals Pillow bicubic + center crop + CLIP normalisation computed with NumPy", async () => {
+  const st = await SafetensorsFile.open(bytesSource(readFileSync(join(DIR, "resize.safetensors"))));
+  const src = await st.read("src");
+  const img = { width: src.shape[1]!, height: src.shape[0]!, data: src.bytes };
+  const e = await testEngine();
+  const x = clipPreprocess(e, img, 32);
+  const want = await st.read("clip_preprocess_32");
+  expect(x.shape).toEqual(want.shape);
+  expectClose(await x.read(), toFloat32(want), 1e-6, "preprocessed");
+  x.dispose();
 });

@@ -22,7 +22,7 @@ const OPTS: Record<string, keyof ArchitectureConfig> = {
 };
 
 /** Reads an open_clip model config JSON (e.g. convnext_large_d_320.json) for what shapes cannot tell. */
-async function clipConfigHeads(path: string): Promise<number> {
+export async function clipConfigHeads(path: string): Promise<number> {
   let cfg: { text_cfg?: { heads?: unknown } };
   try {
     cfg = JSON.parse(await readFile(path, "utf8"));

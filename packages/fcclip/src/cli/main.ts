@@ -1,5 +1,6 @@
 import { TensorCoreError } from "@fcclip/tensor-core";
-import { convert } from "./convert.js";
+import { classify } from "./classify.js";
+import { clipConfigHeads, convert } from "./convert.js";
 import { UsageError } from "./usage-error.js";
 
 const HELP = `usage: fcclip <command> [options]
@@ -12,7 +13,17 @@ commands:
       --output PREFIX       where to write the bundle
       --f16                 store matrices as float16 (half the size; vectors and scalars stay float32)
       --opts KEY VALUE ...  detectron2 config overrides (MODEL.MASK_FORMER.NHEADS)
+  classify  zero-shot image classification with the ConvNeXt CLIP
+      --clip-weights FILE   open_clip weights, or FC-CLIP weights holding backbone.clip_model.*
+      --bpe FILE            CLIP's bpe_simple_vocab_16e6.txt.gz
+      --labels "a,b,c"      the labels, comma-separated
+      --clip-config FILE    open_clip model config JSON, when the text head count is not width/64
+      --template T          a prompt template with {} (repeatable; default: FC-CLIP's 14)
+      --json                print JSON instead of text
+      IMAGE ...             PNG or JPEG files
 `;
+
+const VALUED_CLASSIFY = new Set(["--clip-weights", "--bpe", "--labels", "--clip-config", "--template"]);
 
 interface Parsed {
   flags: Map<string, string | true>;
@@ -48,11 +59,12 @@ function parse(argv: readonly string[], valued: ReadonlySet<string>, booleans: R
 export async function run(
   argv: readonly string[],
   log: (s: string) => void = (s) => process.stderr.write(`${s}\n`),
+  print: (s: string) => void = (s) => process.stdout.write(s),
 ): Promise<number> {
   const [command, ...rest] = argv;
   try {
     if (!command || command === "--help" || command === "-h" || command === "help") {
-      process.stdout.write(HELP);
+      print(HELP);
       return command ? 0 : 2;
     }
     if (command === "convert") {
@@ -75,6 +87,44 @@ export async function run(
         opts,
       });
       log(`wrote ${out.weights} and ${out.config}`);
+      return 0;
+    }
+    if (command === "classify") {
+      const positional = rest.filter((a, i) => !a.startsWith("--") && !VALUED_CLASSIFY.has(rest[i - 1] ?? ""));
+      const options = rest.filter((a) => !positional.includes(a));
+      const templates: string[] = [];
+      const withoutTemplates: string[] = [];
+      for (let i = 0; i < options.length; i++) {
+        if (options[i] === "--template") {
+          const t = options[++i];
+          if (t === undefined || !t.includes("{}")) throw new UsageError("--template needs a template containing {}");
+          templates.push(t);
+        } else withoutTemplates.push(options[i]!);
+      }
+      const { flags } = parse(withoutTemplates, VALUED_CLASSIFY, new Set(["--json"]));
+      const need = (f: string) => {
+        const v = flags.get(f);
+        if (typeof v !== "string") throw new UsageError(`classify needs ${f}`);
+        return v;
+      };
+      const clipConfig = flags.get("--clip-config") as string | undefined;
+      const results = await classify({
+        clipWeights: need("--clip-weights"),
+        bpe: need("--bpe"),
+        labels: need("--labels")
+          .split(",")
+          .map((s) => s.trim())
+          .filter(Boolean),
+        images: positional,
+        textHeads: clipConfig ? await clipConfigHeads(clipConfig) : undefined,
+        templates: templates.length ? templates : undefined,
+      });
+      if (flags.has("--json")) print(`${JSON.stringify(results, null, 2)}\n`);
+      else {
+        for (const r of results) {
+          print(`${r.image}\n${r.results.map((x) => `  ${x.score.toFixed(4)}  ${x.label}`).join("\n")}\n`);
+        }
+      }
       return 0;
     }
     throw new UsageError(`unknown command '${command}' (try: fcclip --help)`);
