@@ -12,3 +12,17 @@ export {
   type PixelDecoderOutput,
 } from "./pixel-decoder/pixel-decoder.js";
 export { positionEmbedding, sinePositionEmbedding } from "./pixel-decoder/position-embedding.js";
+export { attentionMask } from "./transformer-decoder/attention-mask.js";
+export { maxOverSynonyms } from "./transformer-decoder/class-logits.js";
+export {
+  disposeMultiHeadAttention,
+  loadMultiHeadAttention,
+  type MultiHeadAttentionParams,
+  multiHeadAttention,
+} from "./transformer-decoder/multi-head-attention.js";
+export {
+  type ClassifierInput,
+  type DecoderOutput,
+  FcclipTransformerDecoder,
+  type TransformerDecoderConfig,
+} from "./transformer-decoder/transformer-decoder.js";

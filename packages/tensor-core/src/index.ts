@@ -16,6 +16,18 @@ export {
   safetensorsChunks,
 } from "./io/safetensors.js";
 export { openStateDict, type StateDict } from "./io/state-dict.js";
+export {
+  type BufferBinding,
+  FLAT_ID,
+  grid,
+  MAIN_1D,
+  type Param,
+  type ParamType,
+  type Program,
+  paramsStruct,
+  storageDecls,
+  WG1D,
+} from "./kernel.js";
 export { add, type BinaryOp, binary, div, maximum, minimum, mul, pow, sub } from "./ops/binary.js";
 export { type Conv2dOptions, conv2d } from "./ops/conv2d.js";
 export { cast, concat, fill, pad, permute, type SliceSpec, slice, transpose } from "./ops/copy.js";

@@ -4,7 +4,18 @@ import type { Tensor } from "../tensor.js";
 import { ERF_WGSL } from "../wgsl/erf.js";
 import { checkInput, load, offsetAlignElements, store } from "./util.js";
 
-export type UnaryOp = "relu" | "gelu" | "sigmoid" | "exp" | "log" | "neg" | "abs" | "sqrt" | "tanh" | "affine";
+export type UnaryOp =
+  | "relu"
+  | "gelu"
+  | "sigmoid"
+  | "exp"
+  | "log"
+  | "neg"
+  | "abs"
+  | "sqrt"
+  | "square"
+  | "tanh"
+  | "affine";
 
 const EXPR: Record<UnaryOp, (v: string) => string> = {
   relu: (v) => `max(${v}, 0.0)`,
@@ -15,6 +26,7 @@ const EXPR: Record<UnaryOp, (v: string) => string> = {
   neg: (v) => `-${v}`,
   abs: (v) => `abs(${v})`,
   sqrt: (v) => `sqrt(${v})`,
+  square: (v) => `${v} * ${v}`,
   tanh: (v) => `tanh(${v})`,
   affine: (v) => `${v} * p.scale + p.shift`,
 };
