@@ -1,0 +1,122 @@
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { TensorCoreError } from "@fcclip/tensor-core";
+
+export interface VocabularyClass {
+  /** Display name: the first synonym. */
+  name: string;
+  synonyms: string[];
+  isThing: boolean;
+}
+
+export interface Vocabulary {
+  name: string;
+  classes: VocabularyClass[];
+}
+
+/** A vocabulary that cannot be used: empty, unreadable, or malformed. */
+export class VocabularyError extends TensorCoreError {
+  override name = "VocabularyError";
+}
+
+/** FC-CLIP's split_labels: ", " becomes "," first, then split on ",". */
+export function splitSynonyms(s: string): string[] {
+  return s
+    .replaceAll(", ", ",")
+    .split(",")
+    .filter((x) => x.length > 0);
+}
+
+/** Reads the official `*_with_prompt_eng.txt` format: `id:syn1,syn2,…` per line; `invalid_class_id` lines are skipped. */
+export function parsePromptEng(text: string, source = "vocabulary"): { id: number; synonyms: string[] }[] {
+  const out: { id: number; synonyms: string[] }[] = [];
+  text.split("\n").forEach((line, i) => {
+    if (line.trim() === "") return;
+    const colon = line.indexOf(":");
+    const id = Number(line.slice(0, colon));
+    if (colon < 1 || !Number.isInteger(id))
+      throw new VocabularyError(`${source}:${i + 1}: expected 'id:name1,name2,…', got '${line}'`);
+    const names = line.slice(colon + 1).trim();
+    if (names === "invalid_class_id") return;
+    const synonyms = splitSynonyms(names);
+    if (synonyms.length === 0) throw new VocabularyError(`${source}:${i + 1}: class ${id} has no name`);
+    out.push({ id, synonyms });
+  });
+  if (out.length === 0) throw new VocabularyError(`${source}: no classes`);
+  return out;
+}
+
+/**
+ * Inline classes: ';' separates classes, ',' separates synonyms, and a `stuff:` prefix marks a stuff class
+ * (others are things), e.g. "cat,kitty;sofa,couch;stuff:sky,clouds".
+ */
+export function parseInlineVocabulary(spec: string): Vocabulary {
+  const classes = spec
+    .split(";")
+    .map((c) => c.trim())
+    .filter(Boolean)
+    .map((c) => {
+      const stuff = c.startsWith("stuff:");
+      const synonyms = splitSynonyms(stuff ? c.slice(6) : c)
+        .map((s) => s.trim())
+        .filter(Boolean);
+      if (synonyms.length === 0) throw new VocabularyError(`inline vocabulary: class '${c}' has no name`);
+      return { name: synonyms[0]!, synonyms, isThing: !stuff };
+    });
+  if (classes.length === 0) throw new VocabularyError("the vocabulary is empty: give at least one class");
+  return { name: "custom", classes };
+}
+
+interface Meta {
+  thing_dataset_id_to_contiguous_id: Record<string, number>;
+}
+
+/** A vocabulary file plus its metadata (thing ids); without metadata every class is a thing. */
+export function vocabularyFromFile(name: string, text: string, meta?: Meta): Vocabulary {
+  const things = meta ? new Set(Object.values(meta.thing_dataset_id_to_contiguous_id)) : null;
+  return {
+    name,
+    classes: parsePromptEng(text, name).map(({ synonyms }, i) => ({
+      name: synonyms[0]!,
+      synonyms,
+      isThing: things ? things.has(i) : true,
+    })),
+  };
+}
+
+export const PRESETS = ["coco_panoptic", "ade20k_150"] as const;
+
+/**
+ * `--vocab` resolution: a preset name (read from `dataDir`: `<name>_with_prompt_eng.txt` and `meta/<name>.json`, the
+ * official FC-CLIP files), a path to a `*_with_prompt_eng.txt` file, or an inline list.
+ */
+export async function loadVocabulary(spec: string, dataDir: string): Promise<Vocabulary> {
+  const readText = async (path: string) => {
+    try {
+      return await readFile(path, "utf8");
+    } catch (e) {
+      throw new VocabularyError(
+        `cannot read ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+      );
+    }
+  };
+  if ((PRESETS as readonly string[]).includes(spec)) {
+    const text = await readText(join(dataDir, `${spec}_with_prompt_eng.txt`));
+    const meta = JSON.parse(await readText(join(dataDir, "meta", `${spec}.json`))) as Meta;
+    return vocabularyFromFile(spec, text, meta);
+  }
+  if (spec.endsWith(".txt"))
+    return vocabularyFromFile(
+      spec
+        .split(/[\\/]/)
+        .pop()!
+        .replace(/_with_prompt_eng\.txt$|\.txt$/, ""),
+      await readText(spec),
+    );
+  return parseInlineVocabulary(spec);
+}
+
+/** seen[c] = 1 when any synonym of class c is among the training (COCO panoptic) synonyms (FCCLIP-SPEC §6.4). */
+export function seenMask(vocab: Vocabulary, trainSynonyms: ReadonlySet<string>): Uint8Array {
+  return Uint8Array.from(vocab.classes, (c) => (c.synonyms.some((s) => trainSynonyms.has(s)) ? 1 : 0));
+}
