@@ -1,0 +1,244 @@
+import { ClipVisualHead, ConvNeXtTrunk, type RgbImage } from "@fcclip/clip-convnext";
+import { FcclipTransformerDecoder, MSDeformAttnPixelDecoder, maxOverSynonyms } from "@fcclip/mask2former";
+import {
+  div,
+  type Engine,
+  fill,
+  interpolate,
+  maskPooling,
+  matmul,
+  maximum,
+  reduce,
+  type Tensor,
+  toFloat32,
+  unary,
+} from "@fcclip/tensor-core";
+import { buildTextClassifier, ClipTextEncoder, type ClipTokenizer } from "@fcclip/text-encoder";
+import { inference, type Segmentation, type Task } from "../postprocess/inference.js";
+import { preprocess } from "../preprocess/preprocess.js";
+import type { Vocabulary } from "../vocabulary/vocabulary.js";
+import type { FcclipWeights } from "../weights/load.js";
+import { geometricEnsemble } from "./ensemble.js";
+
+/** Inference settings; defaults are the official ADE20K/COCO eval config (FCCLIP-SPEC §7.6). */
+export interface FcclipConfig {
+  minSize: number;
+  maxSize: number;
+  sizeDivisibility: number;
+  alpha: number;
+  beta: number;
+  overlapThreshold: number;
+  objectMaskThreshold: number;
+  detectionsPerImage: number;
+}
+
+export const DEFAULT_CONFIG: FcclipConfig = {
+  minSize: 800,
+  maxSize: 1333,
+  sizeDivisibility: 32,
+  alpha: 0.4,
+  beta: 0.8,
+  overlapThreshold: 0.8,
+  objectMaskThreshold: 0,
+  detectionsPerImage: 100,
+};
+
+export interface SegmentOptions {
+  tasks?: readonly Task[];
+  /** 1 per class seen in COCO training (α), 0 for unseen (β). */
+  seen: Uint8Array;
+  /** Keep the intermediates under the oracle's tensor names (for --dump-tensors). */
+  dump?: boolean;
+  onStage?: (stage: string, ms: number) => void;
+}
+
+export interface SegmentResult extends Segmentation {
+  /** Name → [shape, data], only with `dump`. */
+  tensors?: Map<string, { shape: number[]; data: Float32Array | Int32Array }>;
+}
+
+const l2normalize = (x: Tensor) => {
+  const e = x.engine;
+  return div(x, maximum(unary(reduce(unary(x, "square"), "sum", -1, true), "sqrt"), fill(e, [1], 1e-12)));
+};
+
+/** FC-CLIP: frozen ConvNeXt CLIP + Mask2Former heads + in/out-of-vocabulary classifiers + geometric ensemble. */
+export class FcclipModel {
+  private readonly classifiers = new Map<string, { embeddings: Tensor; synonymsPerClass: number[] }>();
+
+  private constructor(
+    readonly engine: Engine,
+    readonly config: FcclipConfig,
+    private readonly trunk: ConvNeXtTrunk,
+    private readonly visualHead: ClipVisualHead,
+    private readonly text: ClipTextEncoder,
+    private readonly tokenizer: ClipTokenizer,
+    private readonly pixelDecoder: MSDeformAttnPixelDecoder,
+    private readonly decoder: FcclipTransformerDecoder,
+    private readonly voidEmbedding: Float32Array,
+    private readonly clipTemperature: number,
+  ) {}
+
+  static async load(
+    engine: Engine,
+    weights: FcclipWeights,
+    tokenizer: ClipTokenizer,
+    config: Partial<FcclipConfig> = {},
+  ): Promise<FcclipModel> {
+    const a = weights.architecture;
+    const clip = "backbone.clip_model.";
+    const trunk = await ConvNeXtTrunk.load(engine, weights, `${clip}visual.trunk.`, {
+      dims: a.clip.dims,
+      depths: a.clip.depths,
+    });
+    const head = await ClipVisualHead.load(engine, weights, `${clip}visual.`);
+    const text = await ClipTextEncoder.load(engine, weights, clip, {
+      width: a.clip.textWidth,
+      layers: a.clip.textLayers,
+      heads: a.clip.textHeads,
+    });
+    const pd = await MSDeformAttnPixelDecoder.load(engine, weights, "sem_seg_head.pixel_decoder.", {
+      heads: a.pixelDecoder.heads,
+      points: a.pixelDecoder.points,
+      encoderLayers: a.pixelDecoder.encoderLayers,
+    });
+    const dec = await FcclipTransformerDecoder.load(engine, weights, "sem_seg_head.predictor.", {
+      heads: a.decoder.heads,
+      layers: a.decoder.layers,
+    });
+    const scale = toFloat32(await weights.read(`${clip}logit_scale`))[0]!;
+    const voidEmbedding = toFloat32(await weights.read("void_embedding.weight"));
+    return new FcclipModel(
+      engine,
+      { ...DEFAULT_CONFIG, ...config },
+      trunk,
+      head,
+      text,
+      tokenizer,
+      pd,
+      dec,
+      voidEmbedding,
+      Math.min(Math.exp(scale), 100),
+    );
+  }
+
+  /** T' = [per-synonym text classifier; normalised void embedding] on the GPU, cached per vocabulary. */
+  async textClassifier(vocab: Vocabulary, onProgress?: (done: number, total: number) => void) {
+    const classes = vocab.classes.map((c) => c.synonyms);
+    const key = JSON.stringify(classes);
+    const hit = this.classifiers.get(key);
+    if (hit) return hit;
+    const clf = await buildTextClassifier(this.text, this.tokenizer, classes, { onProgress });
+    const n = Math.max(Math.hypot(...this.voidEmbedding), 1e-12);
+    const rows = new Float32Array((clf.rows + 1) * clf.dim);
+    rows.set(clf.embeddings);
+    rows.set(
+      this.voidEmbedding.map((v) => v / n),
+      clf.rows * clf.dim,
+    );
+    const entry = {
+      embeddings: this.engine.keep(this.engine.tensor(rows, [clf.rows + 1, clf.dim])),
+      synonymsPerClass: clf.synonymsPerClass,
+    };
+    this.classifiers.set(key, entry);
+    return entry;
+  }
+
+  async segment(img: RgbImage, vocab: Vocabulary, opts: SegmentOptions): Promise<SegmentResult> {
+    const e = this.engine;
+    const cfg = this.config;
+    const K = vocab.classes.length;
+    if (opts.seen.length !== K)
+      throw new RangeError(`segment: seen mask has ${opts.seen.length} entries for ${K} classes`);
+    const tensors = new Map<string, { shape: number[]; data: Float32Array | Int32Array }>();
+    const dump = async (name: string, t: Tensor) => {
+      if (opts.dump) tensors.set(name, { shape: [...t.shape], data: (await t.read()) as Float32Array });
+    };
+    let t0 = performance.now();
+    const stage = async (name: string) => {
+      await e.sync();
+      opts.onStage?.(name, performance.now() - t0);
+      t0 = performance.now();
+    };
+    const clf = await this.textClassifier(vocab);
+    const pre = preprocess(e, img, cfg);
+    const feats = this.trunk.forward(pre.images);
+    await stage("backbone");
+    const pd = this.pixelDecoder.forward(feats);
+    await stage("pixel decoder");
+    const dec = await this.decoder.forward(pd.multi_scale_features, pd.mask_features, clf);
+    await stage("transformer decoder");
+    const [, Q, h4, w4] = dec.pred_masks.shape as [number, number, number, number];
+    const dense = feats.clip_vis_dense;
+    const outSims = e.scope(() => {
+      const mc = interpolate(dec.pred_masks, { size: [dense.shape[2]!, dense.shape[3]!] });
+      const pooled = maskPooling(dense, mc).reshape([Q, dense.shape[1]!]);
+      const emb = this.visualHead.forward(pooled);
+      return matmul(l2normalize(emb), clf.embeddings, { transB: true, alpha: this.clipTemperature });
+    });
+    const outAll = maxOverSynonyms((await outSims.read()) as Float32Array, Q, clf.synonymsPerClass);
+    outSims.dispose();
+    const outLogits = new Float32Array(Q * K);
+    for (let q = 0; q < Q; q++) outLogits.set(outAll.subarray(q * (K + 1), q * (K + 1) + K), q * K);
+    const ens = geometricEnsemble({
+      inLogits: dec.pred_logits,
+      outLogits,
+      queries: Q,
+      seen: opts.seen,
+      alpha: cfg.alpha,
+      beta: cfg.beta,
+    });
+    await stage("classifiers");
+    if (opts.dump) {
+      await dump("input.images_tensor", pre.images);
+      for (const k of ["res2", "res3", "res4", "res5", "clip_vis_dense"] as const)
+        await dump(`backbone.${k}`, feats[k]);
+      await dump("pixel_decoder.mask_features", pd.mask_features);
+      for (let l = 0; l < 3; l++) await dump(`pixel_decoder.multi_scale_features.${l}`, pd.multi_scale_features[l]!);
+      await dump("decoder.pred_masks", dec.pred_masks);
+      tensors.set("decoder.pred_logits", { shape: [1, Q, K + 1], data: dec.pred_logits });
+      tensors.set("oov.out_vocab_logits", { shape: [1, Q, K], data: outLogits });
+      tensors.set("ens.mask_cls_results", { shape: [1, Q, K + 1], data: ens.maskClsResults });
+    }
+    const seg = await inference(
+      e,
+      dec.pred_masks.reshape([Q, h4, w4]),
+      ens.maskClsResults,
+      vocab,
+      {
+        low: [h4, w4],
+        padded: [pre.images.shape[2]!, pre.images.shape[3]!],
+        cropped: pre.imageSize,
+        original: pre.originalSize,
+      },
+      {
+        tasks: opts.tasks ?? ["panoptic", "semantic", "instance"],
+        overlapThreshold: cfg.overlapThreshold,
+        objectMaskThreshold: cfg.objectMaskThreshold,
+        detectionsPerImage: cfg.detectionsPerImage,
+      },
+    );
+    await stage("post-processing");
+    for (const t of [
+      pre.images,
+      feats.res2,
+      feats.res3,
+      feats.res4,
+      feats.res5,
+      pd.mask_features,
+      ...pd.multi_scale_features,
+      dec.pred_masks,
+    ])
+      t.dispose();
+    return opts.dump ? { ...seg, tensors } : seg;
+  }
+
+  dispose(): void {
+    this.trunk.dispose();
+    this.visualHead.dispose();
+    this.text.dispose();
+    this.pixelDecoder.dispose();
+    this.decoder.dispose();
+    for (const c of this.classifiers.values()) c.embeddings.dispose();
+  }
+}

@@ -1,0 +1,113 @@
+import {
+  axisTable,
+  FLAT_ID,
+  grid,
+  MAIN_1D,
+  type Param,
+  paramsStruct,
+  storageDecls,
+  type Tensor,
+  WG1D,
+} from "@fcclip/tensor-core";
+
+/**
+ * The geometry of FC-CLIP's mask-logit resizes (FCCLIP-SPEC §6.6, §7.1–7.2): 1/4-resolution logits → bilinear to
+ * the padded input (H, W) → crop to (h, w) → bilinear to the original (Ho, Wo).
+ */
+export interface MaskGeometry {
+  low: [number, number];
+  padded: [number, number];
+  cropped: [number, number];
+  original: [number, number];
+}
+
+/** Per-axis tables: for each final index, two taps into the padded grid, each with two taps into the low grid. */
+function composite(
+  nLow: number,
+  nPadded: number,
+  nCropped: number,
+  nOut: number,
+): { idx: Uint32Array; lam: Float32Array } {
+  const second = axisTable(nCropped, nOut, "bilinear", false);
+  const first = axisTable(nLow, nPadded, "bilinear", false);
+  const idx = new Uint32Array(nOut * 6);
+  const lam = new Float32Array(nOut * 3);
+  for (let o = 0; o < nOut; o++) {
+    const a = second.i0[o]!;
+    const b = second.i1[o]!;
+    idx.set([first.i0[a]!, first.i1[a]!, first.i0[b]!, first.i1[b]!, a, b], o * 6);
+    lam.set([second.lam[o]!, first.lam[a]!, first.lam[b]!], o * 3);
+  }
+  return { idx, lam };
+}
+
+/**
+ * Final-resolution mask logits for all queries over a chunk of output pixels [p0, p0 + count), computed on the fly
+ * in the same float32 order as the two F.interpolate calls (no [Q, H, W] tensor is ever materialised: at 800×1216
+ * with 250 queries it would be ~1 GB). lowMasks: [Q, h4, w4] → [Q, count].
+ */
+export function finalMaskLogits(lowMasks: Tensor, geo: MaskGeometry, p0: number, count: number): Tensor {
+  const e = lowMasks.engine;
+  const [Q, h4, w4] = lowMasks.shape as [number, number, number];
+  const ty = composite(geo.low[0], geo.padded[0], geo.cropped[0], geo.original[0]);
+  const tx = composite(geo.low[1], geo.padded[1], geo.cropped[1], geo.original[1]);
+  const Wo = geo.original[1];
+  return e.scope(() => {
+    const idx = e.tensor(Uint32Array.from([...ty.idx, ...tx.idx]), [ty.idx.length + tx.idx.length], "u32");
+    const lam = e.tensor(Float32Array.from([...ty.lam, ...tx.lam]), [ty.lam.length + tx.lam.length]);
+    const out = e.empty([Q, count]);
+    const params: Param[] = [
+      ["n", "u32", Q * count],
+      ["count", "u32", count],
+      ["p0", "u32", p0],
+      ["Wo", "u32", Wo],
+      ["Ho", "u32", geo.original[0]],
+      ["h4", "u32", h4],
+      ["w4", "u32", w4],
+    ];
+    e.run({
+      name: "final_mask_logits",
+      key: "f32",
+      params,
+      inputs: [lowMasks.binding(), idx.binding(), lam.binding()],
+      outputs: [out.binding()],
+      workgroups: grid(Math.ceil((Q * count) / WG1D)),
+      wgsl: () => `${paramsStruct(params)}${storageDecls(
+        [
+          ["m", "f32"],
+          ["idx", "u32"],
+          ["lam", "f32"],
+        ],
+        [["y", "f32"]],
+      )}${FLAT_ID}
+// First resize (low → padded) at padded row r (taps r0, r1, weight lr) and column c (c0, c1, lc).
+fn first(plane: u32, r0: u32, r1: u32, lr: f32, c0: u32, c1: u32, lc: f32) -> f32 {
+  let h1 = lr; let h0 = 1.0 - lr; let w1 = lc; let w0 = 1.0 - lc;
+  return h0 * (w0 * m[plane + r0 * p.w4 + c0] + w1 * m[plane + r0 * p.w4 + c1]) + h1 * (w0 * m[plane + r1 * p.w4 + c0] + w1 * m[plane + r1 * p.w4 + c1]);
+}
+${MAIN_1D} {
+  let i = flat_id(wid, lid, nwg);
+  if (i >= p.n) { return; }
+  let q = i / p.count;
+  // Chunks are padded to a multiple of 32 pixels; the extra ones repeat the last pixel and are ignored.
+  let pix = min(p.p0 + i % p.count, p.Ho * p.Wo - 1u);
+  let oy = pix / p.Wo;
+  let ox = pix % p.Wo;
+  let plane = q * p.h4 * p.w4;
+  let ybase = oy * 6u;
+  let xbase = p.Ho * 6u + ox * 6u;
+  let lyb = oy * 3u;
+  let lxb = p.Ho * 3u + ox * 3u;
+  let ly = lam[lyb]; let lx = lam[lxb];
+  // Second resize (cropped → original) over values of the first resize at padded rows a, b and columns a, b.
+  let vaa = first(plane, idx[ybase], idx[ybase + 1u], lam[lyb + 1u], idx[xbase], idx[xbase + 1u], lam[lxb + 1u]);
+  let vab = first(plane, idx[ybase], idx[ybase + 1u], lam[lyb + 1u], idx[xbase + 2u], idx[xbase + 3u], lam[lxb + 2u]);
+  let vba = first(plane, idx[ybase + 2u], idx[ybase + 3u], lam[lyb + 2u], idx[xbase], idx[xbase + 1u], lam[lxb + 1u]);
+  let vbb = first(plane, idx[ybase + 2u], idx[ybase + 3u], lam[lyb + 2u], idx[xbase + 2u], idx[xbase + 3u], lam[lxb + 2u]);
+  let h1 = ly; let h0 = 1.0 - ly; let w1 = lx; let w0 = 1.0 - lx;
+  y[i] = h0 * (w0 * vaa + w1 * vab) + h1 * (w0 * vba + w1 * vbb);
+}`,
+    });
+    return out;
+  });
+}
