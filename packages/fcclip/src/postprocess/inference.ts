@@ -10,6 +10,8 @@ export interface PanopticSegment {
   category_id: number;
   isthing: boolean;
   area: number;
+  /** Class probability of the query that created the segment (merged stuff keeps the first query's). */
+  score: number;
 }
 
 export interface InstancePrediction {
@@ -199,7 +201,7 @@ export async function inference(
       if (!isThing) stuffId.set(c, next + 1);
       next++;
       assign[k] = next;
-      segments.push({ id: next, category_id: c, isthing: isThing, area: 0 });
+      segments.push({ id: next, category_id: c, isthing: isThing, area: 0, score: keptScore[k]! });
     });
     for (let i = 0; i < total; i++) {
       const k = panId[i]!;

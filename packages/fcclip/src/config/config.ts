@@ -1,0 +1,136 @@
+import { readFile } from "node:fs/promises";
+import { dirname, resolve } from "node:path";
+import { TensorCoreError } from "@fcclip/tensor-core";
+import { parse as parseYaml } from "yaml";
+import { DEFAULT_CONFIG, type FcclipConfig } from "../model/fcclip-model.js";
+import type { Task } from "../postprocess/inference.js";
+
+/** A config file or override that cannot be used. */
+export class ConfigError extends TensorCoreError {
+  override name = "ConfigError";
+}
+
+type Tree = Record<string, unknown>;
+
+/** detectron2 keys this implementation reads, with the official FC-CLIP eval defaults. */
+const KNOWN: Record<string, unknown> = {
+  "INPUT.MIN_SIZE_TEST": DEFAULT_CONFIG.minSize,
+  "INPUT.MAX_SIZE_TEST": DEFAULT_CONFIG.maxSize,
+  "MODEL.MASK_FORMER.SIZE_DIVISIBILITY": DEFAULT_CONFIG.sizeDivisibility,
+  "MODEL.FC_CLIP.GEOMETRIC_ENSEMBLE_ALPHA": DEFAULT_CONFIG.alpha,
+  "MODEL.FC_CLIP.GEOMETRIC_ENSEMBLE_BETA": DEFAULT_CONFIG.beta,
+  "MODEL.MASK_FORMER.TEST.OVERLAP_THRESHOLD": DEFAULT_CONFIG.overlapThreshold,
+  "MODEL.MASK_FORMER.TEST.OBJECT_MASK_THRESHOLD": DEFAULT_CONFIG.objectMaskThreshold,
+  "TEST.DETECTIONS_PER_IMAGE": DEFAULT_CONFIG.detectionsPerImage,
+  "MODEL.MASK_FORMER.NHEADS": 8,
+  "MODEL.MASK_FORMER.TEST.SEMANTIC_ON": true,
+  "MODEL.MASK_FORMER.TEST.INSTANCE_ON": true,
+  "MODEL.MASK_FORMER.TEST.PANOPTIC_ON": true,
+};
+
+function getPath(t: Tree, path: string): unknown {
+  return path.split(".").reduce<unknown>((o, k) => (o && typeof o === "object" ? (o as Tree)[k] : undefined), t);
+}
+
+function setPath(t: Tree, path: string, value: unknown): void {
+  const keys = path.split(".");
+  let o = t;
+  for (const k of keys.slice(0, -1)) {
+    if (!o[k] || typeof o[k] !== "object") o[k] = {};
+    o = o[k] as Tree;
+  }
+  o[keys[keys.length - 1]!] = value;
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    out[k] =
+      v && typeof v === "object" && !Array.isArray(v) && out[k] && typeof out[k] === "object"
+        ? merge(out[k] as Tree, v as Tree)
+        : v;
+  }
+  return out;
+}
+
+/** Reads a detectron2 YAML config, following `_BASE_` (relative to the file) recursively. */
+export async function readConfigFile(path: string, seen = new Set<string>()): Promise<Tree> {
+  const abs = resolve(path);
+  if (seen.has(abs)) throw new ConfigError(`${path}: _BASE_ cycle`);
+  seen.add(abs);
+  let text: string;
+  try {
+    text = await readFile(abs, "utf8");
+  } catch (e) {
+    throw new ConfigError(
+      `cannot read config ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
+    );
+  }
+  let tree: Tree;
+  try {
+    // PyYAML (what detectron2 uses) lets a later duplicate key win; the official configs rely on that.
+    tree = (parseYaml(text, { uniqueKeys: false }) ?? {}) as Tree;
+  } catch (e) {
+    throw new ConfigError(`${path} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
+  }
+  const base = tree._BASE_;
+  delete tree._BASE_;
+  if (typeof base === "string") return merge(await readConfigFile(resolve(dirname(abs), base), seen), tree);
+  return tree;
+}
+
+export interface ResolvedConfig {
+  fcclip: FcclipConfig;
+  heads: number;
+  tasks: Task[];
+}
+
+/** Official defaults, then the config file (if any), then `--opts KEY VALUE` pairs (values parsed as YAML scalars). */
+export async function resolveConfig(
+  file: string | undefined,
+  opts: readonly [string, string][] = [],
+): Promise<ResolvedConfig> {
+  let tree: Tree = {};
+  for (const [k, v] of Object.entries(KNOWN)) setPath(tree, k, v);
+  if (file) tree = merge(tree, await readConfigFile(file));
+  for (const [key, raw] of opts) {
+    if (!(key in KNOWN) && getPath(tree, key) === undefined) throw new ConfigError(`--opts: unknown config key ${key}`);
+    let value: unknown;
+    try {
+      value = parseYaml(raw);
+    } catch {
+      value = raw;
+    }
+    setPath(tree, key, value);
+  }
+  const num = (k: string) => {
+    const v = getPath(tree, k);
+    if (typeof v !== "number" || !Number.isFinite(v))
+      throw new ConfigError(`${k} must be a number, got ${JSON.stringify(v)}`);
+    return v;
+  };
+  const bool = (k: string) => getPath(tree, k) === true;
+  const int = (k: string, min: number) => {
+    const v = num(k);
+    if (!Number.isInteger(v) || v < min) throw new ConfigError(`${k} must be an integer ≥ ${min}, got ${v}`);
+    return v;
+  };
+  const tasks: Task[] = [];
+  if (bool("MODEL.MASK_FORMER.TEST.PANOPTIC_ON")) tasks.push("panoptic");
+  if (bool("MODEL.MASK_FORMER.TEST.SEMANTIC_ON")) tasks.push("semantic");
+  if (bool("MODEL.MASK_FORMER.TEST.INSTANCE_ON")) tasks.push("instance");
+  return {
+    fcclip: {
+      minSize: int("INPUT.MIN_SIZE_TEST", 1),
+      maxSize: int("INPUT.MAX_SIZE_TEST", 1),
+      sizeDivisibility: int("MODEL.MASK_FORMER.SIZE_DIVISIBILITY", 1),
+      alpha: num("MODEL.FC_CLIP.GEOMETRIC_ENSEMBLE_ALPHA"),
+      beta: num("MODEL.FC_CLIP.GEOMETRIC_ENSEMBLE_BETA"),
+      overlapThreshold: num("MODEL.MASK_FORMER.TEST.OVERLAP_THRESHOLD"),
+      objectMaskThreshold: num("MODEL.MASK_FORMER.TEST.OBJECT_MASK_THRESHOLD"),
+      detectionsPerImage: int("TEST.DETECTIONS_PER_IMAGE", 1),
+    },
+    heads: int("MODEL.MASK_FORMER.NHEADS", 1),
+    tasks,
+  };
+}
