@@ -1,6 +1,7 @@
 import { TensorCoreError } from "@fcclip/tensor-core";
 import { classify } from "./classify.js";
 import { clipConfigHeads, convert } from "./convert.js";
+import { segment } from "./segment.js";
 import { UsageError } from "./usage-error.js";
 
 const HELP = `usage: fcclip <command> [options]
@@ -13,6 +14,18 @@ commands:
       --output PREFIX       where to write the bundle
       --f16                 store matrices as float16 (half the size; vectors and scalars stay float32)
       --opts KEY VALUE ...  detectron2 config overrides (MODEL.MASK_FORMER.NHEADS)
+  segment   open-vocabulary panoptic / semantic / instance segmentation
+      --weights FILE        FC-CLIP checkpoint (fcclip_cocopan.pth), a combined file, or a bundle
+      --clip-weights FILE   open_clip CLIP weights, when --weights has no backbone.clip_model.* keys
+      --clip-config FILE    open_clip model config JSON, when the text head count is not width/64
+      --config-file FILE    detectron2 YAML config (_BASE_ followed); --opts KEY VALUE ... overrides
+      --vocab V             coco_panoptic | ade20k_150 | a *_with_prompt_eng.txt file | "cat,kitty;stuff:sky"
+      --input FILE|GLOB ... PNG or JPEG images
+      --output DIR          where <stem>.panoptic.png, .json, .semantic.png, .instances.json, .overlay.png go
+      --task T              panoptic | semantic | instance | all (default: what the config enables)
+      --data-dir DIR        FC-CLIP data: vocab/, vocab/meta/, tokenizer/ (default: $FCCLIP_DATA or ./data)
+      --dump-tensors        also write <stem>.tensors.safetensors with intermediates under the oracle's names
+      --verbose             print per-stage timings
   classify  zero-shot image classification with the ConvNeXt CLIP
       --clip-weights FILE   open_clip weights, or FC-CLIP weights holding backbone.clip_model.*
       --bpe FILE            CLIP's bpe_simple_vocab_16e6.txt.gz
@@ -28,14 +41,20 @@ const VALUED_CLASSIFY = new Set(["--clip-weights", "--bpe", "--labels", "--clip-
 interface Parsed {
   flags: Map<string, string | true>;
   opts: [string, string][];
+  /** Values of --input (everything up to the next option). */
+  inputs: string[];
 }
 
 function parse(argv: readonly string[], valued: ReadonlySet<string>, booleans: ReadonlySet<string>): Parsed {
   const flags = new Map<string, string | true>();
   const opts: [string, string][] = [];
+  const inputs: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
-    if (a === "--opts") {
+    if (a === "--input" && valued.has(a)) {
+      while (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) inputs.push(argv[++i]!);
+      if (inputs.length === 0) throw new UsageError("--input needs at least one file or glob");
+    } else if (a === "--opts") {
       while (i + 1 < argv.length && !argv[i + 1]!.startsWith("--")) {
         const key = argv[++i]!;
         const value = argv[++i];
@@ -52,7 +71,7 @@ function parse(argv: readonly string[], valued: ReadonlySet<string>, booleans: R
       throw new UsageError(`unknown option ${a}`);
     }
   }
-  return { flags, opts };
+  return { flags, opts, inputs };
 }
 
 /** Runs the CLI; returns the exit code (0 ok, 1 failure, 2 usage). Errors are one line on stderr. */
@@ -87,6 +106,47 @@ export async function run(
         opts,
       });
       log(`wrote ${out.weights} and ${out.config}`);
+      return 0;
+    }
+    if (command === "segment") {
+      const valued = new Set([
+        "--weights",
+        "--clip-weights",
+        "--clip-config",
+        "--config-file",
+        "--vocab",
+        "--input",
+        "--output",
+        "--task",
+        "--data-dir",
+      ]);
+      const { flags, opts, inputs } = parse(rest, valued, new Set(["--dump-tensors", "--verbose"]));
+      const need = (f: string) => {
+        const v = flags.get(f);
+        if (typeof v !== "string") throw new UsageError(`segment needs ${f}`);
+        return v;
+      };
+      const task = (flags.get("--task") as string | undefined) ?? "all";
+      if (!["panoptic", "semantic", "instance", "all"].includes(task))
+        throw new UsageError(`--task must be panoptic, semantic, instance or all, not '${task}'`);
+      if (inputs.length === 0) throw new UsageError("segment needs --input");
+      const clipConfig = flags.get("--clip-config") as string | undefined;
+      const written = await segment({
+        weights: need("--weights"),
+        clipWeights: flags.get("--clip-weights") as string | undefined,
+        textHeads: clipConfig ? await clipConfigHeads(clipConfig) : undefined,
+        configFile: flags.get("--config-file") as string | undefined,
+        opts,
+        vocab: need("--vocab"),
+        inputs,
+        output: need("--output"),
+        task: task as "all",
+        dumpTensors: flags.has("--dump-tensors"),
+        dataDir: (flags.get("--data-dir") as string | undefined) ?? process.env.FCCLIP_DATA ?? "data",
+        verbose: flags.has("--verbose"),
+        log,
+      });
+      log(`wrote ${written.length} files to ${need("--output")}`);
       return 0;
     }
     if (command === "classify") {

@@ -1,0 +1,87 @@
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { bytesSource, SafetensorsFile } from "@fcclip/tensor-core";
+import { describe, expect, test } from "vitest";
+import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
+import { decodeImage } from "../image/decode.js";
+import { run } from "./main.js";
+
+const TINY = join(SHARED, "oracle", "tiny");
+const M = join(TINY, "model");
+const RUN = join(TINY, "runs", "chelsea", "coco_panoptic");
+const CHELSEA = join(TINY, "images", "chelsea.png");
+
+describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARED})`, () => {
+  const base = [
+    "segment",
+    "--weights",
+    join(M, "fcclip_tiny_head.pth"),
+    "--clip-weights",
+    join(M, "open_clip_tiny.bin"),
+    "--clip-config",
+    join(M, "convnext_oracle_tiny_clip.json"),
+    "--config-file",
+    join(TINY, "config.yaml"),
+    "--data-dir",
+    join(SHARED, "data"),
+  ];
+
+  test("writes the official panoptic ids, segments, semantic map, instances, overlay and tensors", async () => {
+    const out = mkdtempSync(join(tmpdir(), "fcclip-seg-"));
+    const code = await run(
+      [...base, "--vocab", "coco_panoptic", "--input", CHELSEA, "--output", out, "--dump-tensors"],
+      () => {},
+    );
+    expect(code).toBe(0);
+    expect(readdirSync(out).sort()).toEqual(
+      [
+        "chelsea.instances.json",
+        "chelsea.json",
+        "chelsea.overlay.png",
+        "chelsea.panoptic.png",
+        "chelsea.semantic.png",
+        "chelsea.tensors.safetensors",
+      ].sort(),
+    );
+    const pan = decodeImage(readFileSync(join(out, "chelsea.panoptic.png")));
+    const ref = decodeImage(readFileSync(join(RUN, "panoptic_seg.png")));
+    for (let i = 0; i < ref.width * ref.height; i++) {
+      const id = pan.data[i * 3]! + 256 * pan.data[i * 3 + 1]! + 65536 * pan.data[i * 3 + 2]!;
+      if (id !== ref.data[i * 3]) throw new Error(`panoptic id differs at pixel ${i}`);
+    }
+    const json = JSON.parse(readFileSync(join(out, "chelsea.json"), "utf8"));
+    const segRef = JSON.parse(readFileSync(join(RUN, "segments_info.json"), "utf8")).segments_info;
+    expect(json.image).toMatchObject({ height: 300, width: 451 });
+    expect(json.segments).toMatchObject(segRef);
+    expect(json.segments[0].category).toBe(json.classes[json.segments[0].category_id]);
+    expect(json.segments[0].bbox).toHaveLength(4);
+    const inst = JSON.parse(readFileSync(join(out, "chelsea.instances.json"), "utf8"));
+    expect(inst.instances).toHaveLength(89);
+    const st = await SafetensorsFile.open(bytesSource(readFileSync(join(out, "chelsea.tensors.safetensors"))));
+    expect(st.keys()).toContain("backbone.res5");
+    expect(st.entry("pixel_decoder.mask_features")!.shape).toEqual([1, 64, 40, 64]);
+  });
+
+  test("errors are one line with a non-zero exit, and leave no output", async () => {
+    const out = mkdtempSync(join(tmpdir(), "fcclip-seg-"));
+    const lines: string[] = [];
+    const log = (s: string) => lines.push(s);
+    const go = (extra: string[], b = base) => run([...b, "--output", out, ...extra], log);
+    expect(await go(["--vocab", "coco_panoptic", "--input", join(M, "weights.json")])).toBe(1);
+    expect(lines.at(-1)).toMatch(/weights\.json: not a PNG or JPEG/);
+    expect(await go(["--vocab", " ; ", "--input", CHELSEA])).toBe(1);
+    expect(lines.at(-1)).toMatch(/vocabulary is empty/);
+    const noClip = base.filter((_, i) => i < 3 || i > 4);
+    expect(await go(["--vocab", "cat;dog", "--input", CHELSEA], noClip)).toBe(1);
+    expect(lines.at(-1)).toMatch(/open_clip_pytorch_model\.bin/);
+    expect(await go(["--vocab", "cat", "--input", CHELSEA, "--opts", "MODEL.MASK_FORMER.NHEADS", "8"])).toBe(1);
+    expect(lines.at(-1)).toMatch(/NHEADS/);
+    expect(await go(["--vocab", "cat", "--input", CHELSEA, "--opts", "INPUT.NOPE", "1"])).toBe(1);
+    expect(await go(["--vocab", "cat", "--input", join(out, "*.jpg")])).toBe(2);
+    expect(await go(["--vocab", "cat", "--input", CHELSEA, "--task", "everything"])).toBe(2);
+    expect(lines.every((l) => !l.includes("\n"))).toBe(true);
+    expect(readdirSync(out)).toEqual([]);
+    expect(existsSync(join(out, "chelsea.json.partial"))).toBe(false);
+  });
+});
