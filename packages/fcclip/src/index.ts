@@ -1,3 +1,45 @@
+export { ConfigError, type ResolvedConfig, readConfigFile, resolveConfig } from "./config/config.js";
+export { applyOrientation, decodeImage, ImageDecodeError, jpegOrientation } from "./image/decode.js";
+export { type EnsembleInput, type EnsembleOutput, geometricEnsemble } from "./model/ensemble.js";
+export {
+  DEFAULT_CONFIG,
+  type FcclipConfig,
+  FcclipModel,
+  type SegmentOptions,
+  type SegmentResult,
+} from "./model/fcclip-model.js";
+export { classColor, type LegendEntry, renderOverlay } from "./output/overlay.js";
+export { encodePng } from "./output/png.js";
+export { type OutputFiles, resultFiles } from "./output/write-results.js";
+export { finalMaskLogits, type MaskGeometry } from "./postprocess/final-masks.js";
+export {
+  type InferenceOptions,
+  type InstancePrediction,
+  inference,
+  type PanopticSegment,
+  type Segmentation,
+  type Task,
+} from "./postprocess/inference.js";
+export {
+  PIXEL_MEAN,
+  PIXEL_STD,
+  type Preprocessed,
+  type PreprocessOptions,
+  preprocess,
+  shortestEdgeSize,
+} from "./preprocess/preprocess.js";
+export {
+  loadVocabulary,
+  PRESETS,
+  parseInlineVocabulary,
+  parsePromptEng,
+  seenMask,
+  splitSynonyms,
+  type Vocabulary,
+  type VocabularyClass,
+  VocabularyError,
+  vocabularyFromFile,
+} from "./vocabulary/vocabulary.js";
 export {
   type ArchitectureConfig,
   expectedShapes,

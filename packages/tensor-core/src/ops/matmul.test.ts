@@ -85,3 +85,35 @@ describe("matmul vs PyTorch", async () => {
     b.dispose();
   });
 });
+
+describe("matmul K-split for a row-major b over the binding limit", async () => {
+  test("splits along K, accumulates, applies bias and activation once (both flavors)", async () => {
+    const small = await testEngine({ maxBindingBytes: 4096 });
+    // b is [40, 55] f32 = 8.8 KB over a 4 KB limit, a [8, 40] and the result fit: K slices of 16 rows.
+    const [M, K, N] = [8, 40, 55];
+    const a = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.37));
+    const b = Float32Array.from({ length: K * N }, (_, i) => Math.cos(i * 0.11));
+    const bias = Float32Array.from({ length: M }, (_, i) => i * 0.1 - 0.4);
+    const want = new Float32Array(M * N);
+    for (let m = 0; m < M; m++) {
+      for (let n = 0; n < N; n++) {
+        let s = 0;
+        for (let k = 0; k < K; k++) s += a[m * K + k]! * b[k * N + n]!;
+        want[m * N + n] = Math.max(0, 0.5 * s + bias[m]!);
+      }
+    }
+    for (const flavor of ["cpu", "gpu"] as const) {
+      const y = small.scope(() =>
+        matmul(small.tensor(a, [M, K]), small.tensor(b, [K, N]), {
+          bias: small.tensor(bias, [M]),
+          biasAxis: "m",
+          activation: "relu",
+          alpha: 0.5,
+          flavor,
+        }),
+      );
+      expectClose(await y.read(), want, 1e-5, `k-split ${flavor}`);
+      y.dispose();
+    }
+  });
+});

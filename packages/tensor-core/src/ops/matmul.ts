@@ -96,12 +96,35 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
         );
       mChunk = Math.max(1, Math.floor((limit - align) / Math.max(K * aBytes, N * 4)));
     }
-    if (b.byteLength > limit) {
-      if (!opts.transB)
+    if (b.byteLength > limit && opts.transB) nChunk = Math.max(1, Math.floor((limit - align) / (K * bBytes)));
+    if (b.byteLength > limit && !opts.transB) {
+      // A row-major B [K, N] over the limit is split along K; partial products accumulate into C, and the bias and
+      // activation apply with the last slice (e.g. ConvNeXt fc2 on a 187 MB hidden map at 800×1216).
+      if (mChunk !== M || opts.transA) {
         throw new BufferSizeError(
-          `matmul: b ${fmtShape(b.shape)} is over the binding limit; store it as [N, K] and pass transB`,
+          `matmul: b ${fmtShape(b.shape)} is over the binding limit and a or the result is too; pass b as [N, K] with transB`,
         );
-      nChunk = Math.max(1, Math.floor((limit - align) / (K * bBytes)));
+      }
+      const kChunk = Math.max(4, Math.floor((limit - align) / (N * bBytes) / 4) * 4);
+      for (let k0 = 0; k0 < K; k0 += kChunk) {
+        const kc = Math.min(kChunk, K - k0);
+        const start = k0 * N * bBytes;
+        const aligned = Math.floor(start / align) * align;
+        encode(a, b, opts, flavor, g, {
+          mc: M,
+          nc: N,
+          m0: 0,
+          n0: 0,
+          aw: { binding: a.binding(), base: k0 },
+          bw: { binding: b.binding(aligned, start + kc * N * bBytes - aligned), base: (start - aligned) / bBytes },
+          cw: { binding: out.binding(), base: 0 },
+          biasAxis,
+          kc,
+          accumulate: k0 > 0,
+          last: k0 + kc >= K,
+        });
+      }
+      return out;
     }
   }
 
@@ -134,13 +157,19 @@ interface Tile {
   bw: { binding: ReturnType<Tensor["binding"]>; base: number };
   cw: { binding: ReturnType<Tensor["binding"]>; base: number };
   biasAxis: "n" | "m";
+  /** K-split: this slice's depth, whether it adds to C, and whether it is the last (bias and activation). */
+  kc?: number;
+  accumulate?: boolean;
+  last?: boolean;
 }
 
 function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g: Geometry, t: Tile): void {
   const { K, N, M } = g;
   const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
-  const act = o.activation ?? "none";
-  const hasBias = !!o.bias;
+  const last = t.last !== false;
+  const act = last ? (o.activation ?? "none") : "none";
+  const hasBias = !!o.bias && last;
+  const accumulate = !!t.accumulate;
   // Element strides of A(m, k) and B(k, n) in their storage.
   const [sam, sak] = o.transA ? [1, M] : [K, 1];
   const [sbk, sbn] = o.transB ? [1, K] : [N, 1];
@@ -148,7 +177,7 @@ function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g
   const params: Param[] = [
     ["M", "u32", t.mc],
     ["N", "u32", t.nc],
-    ["K", "u32", K],
+    ["K", "u32", t.kc ?? K],
     ["sam", "u32", sam],
     ["sak", "u32", sak],
     ["sbk", "u32", sbk],
@@ -171,22 +200,25 @@ function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g
     ["a", a.dtype],
     ["b", b.dtype],
   ];
-  if (o.bias) {
-    inputs.push(o.bias.binding());
-    decls.push(["bias", o.bias.dtype]);
+  if (hasBias) {
+    inputs.push(o.bias!.binding());
+    decls.push(["bias", o.bias!.dtype]);
   }
   let batchCode = "  var rem = batch;\n  var oa = p.a_base;\n  var ob = p.b_base;\n  var oc = p.c_base;\n";
   for (let d = bShape.length - 1; d >= 0; d--) {
     batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; oa += c * p.ba${d}; ob += c * p.bb${d}; oc += c * p.bc${d}; }\n`;
   }
-  const epilogue = (acc: string, m: string, n: string) => {
+  const epilogue = (acc: string, m: string, n: string, cIdx: string) => {
     let v = `${acc} * p.alpha`;
+    if (accumulate) v = `${v} + c[${cIdx}]`;
     if (hasBias) v = `${v} + ${load(o.bias!.dtype, "bias", `p.bias_base + ${t.biasAxis === "n" ? n : m}`)}`;
     return activationWgsl(act, `(${v})`);
   };
   // vec4 epilogue for the register kernel: bias and activation once per 4 outputs.
-  const epilogue4 = (acc: string, m: string, n: string) => {
+  const epilogue4 = (acc: string, m: string, n: string, crow: string) => {
     let v = `${acc} * p.alpha`;
+    if (accumulate)
+      v += ` + vec4<f32>(${[0, 1, 2, 3].map((j) => `c[${crow} + min(${n} + ${j}u, p.N - 1u)]`).join(", ")})`;
     if (hasBias) {
       const bias = (idx: string) => load(o.bias!.dtype, "bias", `p.bias_base + ${idx}`);
       v +=
@@ -196,8 +228,8 @@ function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g
     }
     return activationWgsl4(act, `(${v})`);
   };
-  const header = `${enableF16([a.dtype, b.dtype, o.bias?.dtype ?? "f32"])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}${act === "gelu" ? ERF_WGSL : ""}`;
-  const keyBase = `${a.dtype}|${b.dtype}|${o.bias?.dtype ?? "-"}|${t.biasAxis}|${act}|${bShape.length}`;
+  const header = `${enableF16([a.dtype, b.dtype, hasBias ? o.bias!.dtype : "f32"])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}${act === "gelu" ? ERF_WGSL : ""}`;
+  const keyBase = `${a.dtype}|${b.dtype}|${hasBias ? o.bias!.dtype : "-"}|${t.biasAxis}|${act}|${bShape.length}|${accumulate ? "acc" : ""}`;
   const A = (idx: string) => load(a.dtype, "a", idx);
   const B = (idx: string) => load(b.dtype, "b", idx);
 
@@ -244,7 +276,7 @@ ${rows
 ${vecs
   .map(
     (v) => `    {
-      let r = ${epilogue4(`acc${i}_${v}`, `(m0 + ${i}u)`, `n0 + ${v * 4}u`)};
+      let r = ${epilogue4(`acc${i}_${v}`, `(m0 + ${i}u)`, `n0 + ${v * 4}u`, "crow")};
 ${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + ${v * 4 + j}u] = r[${j}]; }`).join("\n")}
     }`,
   )
@@ -306,7 +338,7 @@ ${batchCode}
     if (m >= p.M) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let n = tn + lid.x + 16u * j;
-      if (n < p.N) { c[oc + m * p.ldc + n] = ${epilogue("acc[i][j]", "m", "n")}; }
+      if (n < p.N) { c[oc + m * p.ldc + n] = ${epilogue("acc[i][j]", "m", "n", "oc + m * p.ldc + n")}; }
     }
   }
 }`,
