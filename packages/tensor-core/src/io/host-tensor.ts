@@ -1,3 +1,4 @@
+import { f16BitsToF32 } from "../dtype.js";
 import type { Engine } from "../engine.js";
 import type { Tensor } from "../tensor.js";
 import { FormatError } from "./errors.js";
@@ -25,15 +26,6 @@ export interface HostTensor {
   bytes: Uint8Array;
 }
 
-function f16ToF32(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >>> 10) & 0x1f;
-  const mant = h & 0x3ff;
-  if (exp === 0) return sign * mant * 2 ** -24;
-  if (exp === 0x1f) return mant ? Number.NaN : sign * Number.POSITIVE_INFINITY;
-  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
-}
-
 /**
  * Converts to float32 (bf16/f16 exactly, f64 rounded, integers converted; i64 beyond 2^53 cannot be represented and
  * is refused rather than silently rounded).
@@ -50,7 +42,7 @@ export function toFloat32(t: HostTensor): Float32Array {
       for (let i = 0; i < n; i++) out[i] = view.getFloat64(8 * i, true);
       break;
     case "F16":
-      for (let i = 0; i < n; i++) out[i] = f16ToF32(view.getUint16(2 * i, true));
+      for (let i = 0; i < n; i++) out[i] = f16BitsToF32(view.getUint16(2 * i, true));
       break;
     case "BF16": {
       const u = new Uint32Array(1);

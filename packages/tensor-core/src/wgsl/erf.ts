@@ -3,46 +3,7 @@
  * 1.4e-7 in float32 against math.erf on [-6, 6]); tanh-GELU would be a different function.
  */
 export const ERF_WGSL = `
-fn erf_f32(x: f32) -> f32 {
-  let a = abs(x);
-  if (a < 1.0) {
-    let t = x * x;
-    var q = 1.0648614461e-06;
-    q = q * t - 1.3933747899e-05;
-    q = q * t + 1.1960674819e-04;
-    q = q * t - 8.5430020057e-04;
-    q = q * t + 5.2238015621e-03;
-    q = q * t - 2.6866138216e-02;
-    q = q * t + 1.1283791378e-01;
-    q = q * t - 3.7612638894e-01;
-    q = q * t + 1.1283791671e+00;
-    return x * q;
-  }
-  if (a < 4.0) {
-    let s = 1.0 / a;
-    var r = -1.2573818117e-02;
-    r = r * s + 1.2253999499e-01;
-    r = r * s - 5.4634299919e-01;
-    r = r * s + 1.4724057972e+00;
-    r = r * s - 2.6614073094e+00;
-    r = r * s + 3.3614172554e+00;
-    r = r * s - 2.9494611388e+00;
-    r = r * s + 1.6437554985e+00;
-    r = r * s - 3.4338765776e-01;
-    r = r * s - 2.1566402661e-01;
-    r = r * s - 8.5193890121e-03;
-    r = r * s + 5.6484422229e-01;
-    r = r * s - 2.2853370527e-05;
-    return sign(x) * (1.0 - exp(-a * a) * r);
-  }
-  return sign(x);
-}
-
-fn gelu_f32(x: f32) -> f32 {
-  return 0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752));
-}
-
-// Branch-free vec4 form for fused epilogues: one copy of the code per 4 outputs keeps unrolled kernels small.
+// Branch-free vec4 form: fused epilogues apply it once per 4 outputs, which keeps unrolled kernels small.
 fn erf4(x: vec4<f32>) -> vec4<f32> {
   let a = abs(x);
   let t = x * x;
@@ -71,6 +32,14 @@ fn erf4(x: vec4<f32>) -> vec4<f32> {
   r = r * s - 2.2853370527e-05;
   let tail = sign(x) * (1.0 - exp(-min(a, vec4<f32>(4.0)) * min(a, vec4<f32>(4.0))) * r);
   return select(select(tail, sign(x), a >= vec4<f32>(4.0)), x * q, a < vec4<f32>(1.0));
+}
+
+fn erf_f32(x: f32) -> f32 {
+  return erf4(vec4<f32>(x)).x;
+}
+
+fn gelu_f32(x: f32) -> f32 {
+  return 0.5 * x * (1.0 + erf_f32(x * 0.70710678118654752));
 }
 
 fn gelu4(x: vec4<f32>) -> vec4<f32> {
