@@ -18,6 +18,13 @@ test("without a file: the official eval defaults; --opts override with YAML valu
   });
   expect(c.heads).toBe(8);
   expect(c.tasks).toEqual(["panoptic", "semantic"]);
+  expect(c.fcclip.semanticBeforeInference).toBe(true);
+  const semOnly = await resolveConfig(undefined, [
+    ["MODEL.MASK_FORMER.TEST.INSTANCE_ON", "False"],
+    ["MODEL.MASK_FORMER.TEST.PANOPTIC_ON", "False"],
+  ]);
+  expect(semOnly.fcclip.semanticBeforeInference).toBe(false);
+  expect(semOnly.tasks).toEqual(["semantic"]);
   await expect(resolveConfig(undefined, [["MODEL.NOPE", "1"]])).rejects.toThrow(ConfigError);
   await expect(resolveConfig(undefined, [["INPUT.MIN_SIZE_TEST", "big"]])).rejects.toThrow(/must be a number/);
   await expect(resolveConfig("/nonexistent.yaml")).rejects.toThrow(/no such file/);

@@ -26,6 +26,7 @@ const KNOWN: Record<string, unknown> = {
   "MODEL.MASK_FORMER.TEST.SEMANTIC_ON": true,
   "MODEL.MASK_FORMER.TEST.INSTANCE_ON": true,
   "MODEL.MASK_FORMER.TEST.PANOPTIC_ON": true,
+  "MODEL.MASK_FORMER.TEST.SEM_SEG_POSTPROCESSING_BEFORE_INFERENCE": false,
 };
 
 function getPath(t: Tree, path: string): unknown {
@@ -129,6 +130,10 @@ export async function resolveConfig(
       overlapThreshold: num("MODEL.MASK_FORMER.TEST.OVERLAP_THRESHOLD"),
       objectMaskThreshold: num("MODEL.MASK_FORMER.TEST.OBJECT_MASK_THRESHOLD"),
       detectionsPerImage: int("TEST.DETECTIONS_PER_IMAGE", 1),
+      semanticBeforeInference:
+        bool("MODEL.MASK_FORMER.TEST.SEM_SEG_POSTPROCESSING_BEFORE_INFERENCE") ||
+        bool("MODEL.MASK_FORMER.TEST.PANOPTIC_ON") ||
+        bool("MODEL.MASK_FORMER.TEST.INSTANCE_ON"),
     },
     heads: int("MODEL.MASK_FORMER.NHEADS", 1),
     tasks,

@@ -30,6 +30,11 @@ export interface FcclipConfig {
   overlapThreshold: number;
   objectMaskThreshold: number;
   detectionsPerImage: number;
+  /**
+   * Resize mask logits before inference (SEM_SEG_POSTPROCESSING_BEFORE_INFERENCE or panoptic or instance on in the
+   * config); false for the semantic-only benchmarks, whose class maps are resized after inference.
+   */
+  semanticBeforeInference: boolean;
 }
 
 export const DEFAULT_CONFIG: FcclipConfig = {
@@ -41,6 +46,7 @@ export const DEFAULT_CONFIG: FcclipConfig = {
   overlapThreshold: 0.8,
   objectMaskThreshold: 0,
   detectionsPerImage: 100,
+  semanticBeforeInference: true,
 };
 
 export interface SegmentOptions {
@@ -216,6 +222,7 @@ export class FcclipModel {
         overlapThreshold: cfg.overlapThreshold,
         objectMaskThreshold: cfg.objectMaskThreshold,
         detectionsPerImage: cfg.detectionsPerImage,
+        semanticBeforeInference: cfg.semanticBeforeInference,
       },
     );
     await stage("post-processing");

@@ -45,13 +45,24 @@ function composite(
  * Final-resolution mask logits for all queries over a chunk of output pixels [p0, p0 + count), computed on the fly
  * in the same float32 order as the two F.interpolate calls (no [Q, H, W] tensor is ever materialised: at 800×1216
  * with 250 queries it would be ~1 GB). lowMasks: [Q, h4, w4] → [Q, count].
+ *
+ * `sigmoidFirst` applies the sigmoid at the padded resolution, before the crop and second resize: the semantic path
+ * of configs that resize after inference (SEM_SEG_POSTPROCESSING_BEFORE_INFERENCE False). Resizing is linear, so
+ * Σ_q p_q·resize(σ(m_q)) = resize(Σ_q p_q·σ(m_q)): the class map is resized without ever materialising [K, H, W].
  */
-export function finalMaskLogits(lowMasks: Tensor, geo: MaskGeometry, p0: number, count: number): Tensor {
+export function finalMaskLogits(
+  lowMasks: Tensor,
+  geo: MaskGeometry,
+  p0: number,
+  count: number,
+  sigmoidFirst = false,
+): Tensor {
   const e = lowMasks.engine;
   const [Q, h4, w4] = lowMasks.shape as [number, number, number];
   const ty = composite(geo.low[0], geo.padded[0], geo.cropped[0], geo.original[0]);
   const tx = composite(geo.low[1], geo.padded[1], geo.cropped[1], geo.original[1]);
   const Wo = geo.original[1];
+  const act = (v: string) => (sigmoidFirst ? `(1.0 / (1.0 + exp(-${v})))` : v);
   return e.scope(() => {
     const idx = e.tensor(Uint32Array.from([...ty.idx, ...tx.idx]), [ty.idx.length + tx.idx.length], "u32");
     const lam = e.tensor(Float32Array.from([...ty.lam, ...tx.lam]), [ty.lam.length + tx.lam.length]);
@@ -67,7 +78,7 @@ export function finalMaskLogits(lowMasks: Tensor, geo: MaskGeometry, p0: number,
     ];
     e.run({
       name: "final_mask_logits",
-      key: "f32",
+      key: sigmoidFirst ? "sigmoid-first" : "logits",
       params,
       inputs: [lowMasks.binding(), idx.binding(), lam.binding()],
       outputs: [out.binding()],
@@ -105,7 +116,7 @@ ${MAIN_1D} {
   let vba = first(plane, idx[ybase + 2u], idx[ybase + 3u], lam[lyb + 2u], idx[xbase], idx[xbase + 1u], lam[lxb + 1u]);
   let vbb = first(plane, idx[ybase + 2u], idx[ybase + 3u], lam[lyb + 2u], idx[xbase + 2u], idx[xbase + 3u], lam[lxb + 2u]);
   let h1 = ly; let h0 = 1.0 - ly; let w1 = lx; let w0 = 1.0 - lx;
-  y[i] = h0 * (w0 * vaa + w1 * vab) + h1 * (w0 * vba + w1 * vbb);
+  y[i] = h0 * (w0 * ${act("vaa")} + w1 * ${act("vab")}) + h1 * (w0 * ${act("vba")} + w1 * ${act("vbb")});
 }`,
     });
     return out;

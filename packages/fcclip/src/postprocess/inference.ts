@@ -41,6 +41,11 @@ export interface InferenceOptions {
   detectionsPerImage?: number;
   /** Output pixels per GPU chunk (a multiple of 32). */
   chunk?: number;
+  /**
+   * TEST.SEM_SEG_POSTPROCESSING_BEFORE_INFERENCE or'd with panoptic/instance being on: when false, the semantic map
+   * is computed at the padded input resolution and the class-probability map is resized (FCCLIP-SPEC §7.2).
+   */
+  semanticBeforeInference?: boolean;
 }
 
 const f = Math.fround;
@@ -131,6 +136,7 @@ export async function inference(
   const weightsT = new Float32Array(K * Q);
   for (let q = 0; q < Q; q++) for (let c = 0; c < K; c++) weightsT[c * Q + q] = prob[q * (K + 1) + c]!;
   const chunk = opts.chunk ?? 65536;
+  const before = opts.semanticBeforeInference ?? true;
 
   const classWeights = engine.tensor(weightsT, [K, Q]);
   const keptT = engine.tensor(Uint32Array.from(kept.length ? kept : [0]), [Math.max(1, kept.length)], "u32");
@@ -147,7 +153,10 @@ export async function inference(
       const reads = engine.scope(() => {
         const logits = finalMaskLogits(lowMasks, geo, p0, count);
         const out: Record<string, Tensor> = { stats: queryStatistics(logits, valid) };
-        if (semantic) out.semantic = argmax(matmul(classWeights, unary(logits, "sigmoid")), 0);
+        if (semantic) {
+          const probs = before ? unary(logits, "sigmoid") : finalMaskLogits(lowMasks, geo, p0, count, true);
+          out.semantic = argmax(matmul(classWeights, probs), 0);
+        }
         if (want.has("panoptic") && kept.length) Object.assign(out, panopticAssign(logits, keptT, scoreT));
         if (want.has("instance") && instQueries.length) out.bits = packPositive(logits, instT);
         return out;
