@@ -6,6 +6,8 @@ export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
   private freeBytes = 0;
   private liveBytes = 0;
+  /** Buffers over the free budget, destroyed at the next submit: work still being encoded may reference them. */
+  private readonly retired: GPUBuffer[] = [];
 
   constructor(
     private readonly device: GPUDevice,
@@ -40,7 +42,7 @@ export class BufferPool {
     const size = buffer.size;
     this.liveBytes -= size;
     if (this.freeBytes + size > this.maxFreeBytes) {
-      buffer.destroy();
+      this.retired.push(buffer);
       return;
     }
     let list = this.free.get(size);
@@ -50,6 +52,11 @@ export class BufferPool {
     }
     list.push(buffer);
     this.freeBytes += size;
+  }
+
+  /** Destroys retired buffers; call after submitting the commands that were encoded while they were alive. */
+  destroyRetired(): void {
+    for (const b of this.retired.splice(0)) b.destroy();
   }
 
   /** Destroys every free buffer (live ones stay with their tensors). */

@@ -76,6 +76,18 @@ describe("engine", async () => {
     cached!.dispose();
   });
 
+  test("buffers dropped past the pool budget are only destroyed after the work using them is submitted", async () => {
+    const tight = await Engine.create({ poolBytes: 0 });
+    const y = tight.scope(() => {
+      const a = tight.tensor([1, 2, 3, 4], [4]);
+      const b = add(a, a);
+      a.dispose(); // released (and retired) while the add is still only encoded
+      return add(b, b);
+    });
+    expect(Array.from(await y.read())).toEqual([4, 8, 12, 16]);
+    tight.destroy();
+  });
+
   test("reshape views share storage and free it with the last view", async () => {
     const before = e.memory().liveBytes;
     const a = e.tensor([1, 2, 3, 4, 5, 6], [2, 3]);

@@ -369,6 +369,7 @@ export class Engine {
     if (!this.encoder) return;
     if (this.arenaUsed) this.device.queue.writeBuffer(this.arenaBuffer, 0, this.arena, 0, this.arenaUsed);
     this.device.queue.submit([this.encoder.finish()]);
+    this.pool.destroyRetired();
     this.encoder = null;
     this.arenaUsed = 0;
     this.dispatches = 0;
