@@ -172,7 +172,7 @@ export async function inference(
       if (reads.bits) {
         const b = (await reads.bits.read()) as Uint32Array;
         const words = count / 32;
-        instQueries.forEach((_, j) => bits[j]!.set(b.subarray(j * words, j * words + words), p0 / 32));
+        for (let j = 0; j < instQueries.length; j++) bits[j]!.set(b.subarray(j * words, j * words + words), p0 / 32);
       }
       for (const t of Object.values(reads)) t.dispose();
     }
