@@ -13,6 +13,7 @@ export default defineConfig({
       "@fcclip/clip-convnext": src("clip-convnext"),
       "@fcclip/text-encoder": src("text-encoder"),
       "@fcclip/mask2former": src("mask2former"),
+      "@fcclip/core/node": fileURLToPath(new URL("./packages/fcclip/src/node.ts", import.meta.url)),
       "@fcclip/core": src("fcclip"),
     },
   },

@@ -1,5 +1,4 @@
-export { ConfigError, type ResolvedConfig, readConfigFile, resolveConfig } from "./config/config.js";
-export { applyOrientation, decodeImage, ImageDecodeError, jpegOrientation } from "./image/decode.js";
+// The browser-safe API (no Node modules); file and image I/O for Node is in "@fcclip/core/node".
 export { type EnsembleInput, type EnsembleOutput, geometricEnsemble } from "./model/ensemble.js";
 export {
   DEFAULT_CONFIG,
@@ -9,8 +8,6 @@ export {
   type SegmentResult,
 } from "./model/fcclip-model.js";
 export { classColor, type LegendEntry, renderOverlay } from "./output/overlay.js";
-export { encodePng } from "./output/png.js";
-export { type OutputFiles, resultFiles } from "./output/write-results.js";
 export { finalMaskLogits, type MaskGeometry } from "./postprocess/final-masks.js";
 export {
   type InferenceOptions,
@@ -29,8 +26,6 @@ export {
   shortestEdgeSize,
 } from "./preprocess/preprocess.js";
 export {
-  loadVocabulary,
-  PRESETS,
   parseInlineVocabulary,
   parsePromptEng,
   seenMask,
@@ -38,6 +33,7 @@ export {
   type Vocabulary,
   type VocabularyClass,
   VocabularyError,
+  type VocabularyMeta,
   vocabularyFromFile,
 } from "./vocabulary/vocabulary.js";
 export {

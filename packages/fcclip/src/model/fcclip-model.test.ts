@@ -6,7 +6,8 @@ import { describe, expect, test } from "vitest";
 import { testEngine } from "../../../tensor-core/src/testing/harness.js";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
 import { decodeImage } from "../image/decode.js";
-import { loadVocabulary, seenMask } from "../vocabulary/vocabulary.js";
+import { seenMask } from "../vocabulary/vocabulary.js";
+import { loadVocabulary } from "../vocabulary/vocabulary-files.js";
 import { loadFcclipWeights } from "../weights/load.js";
 import { FcclipModel } from "./fcclip-model.js";
 

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
-import { loadVocabulary, parseInlineVocabulary, seenMask, VocabularyError } from "./vocabulary.js";
+import { parseInlineVocabulary, seenMask, VocabularyError } from "./vocabulary.js";
+import { loadVocabulary } from "./vocabulary-files.js";
 
 const DATA = join(SHARED, "data", "vocab");
 

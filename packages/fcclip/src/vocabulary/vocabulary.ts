@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { TensorCoreError } from "@fcclip/tensor-core";
 
 export interface VocabularyClass {
@@ -67,12 +65,12 @@ export function parseInlineVocabulary(spec: string): Vocabulary {
   return { name: "custom", classes };
 }
 
-interface Meta {
+export interface VocabularyMeta {
   thing_dataset_id_to_contiguous_id: Record<string, number>;
 }
 
 /** A vocabulary file plus its metadata (thing ids); without metadata every class is a thing. */
-export function vocabularyFromFile(name: string, text: string, meta?: Meta): Vocabulary {
+export function vocabularyFromFile(name: string, text: string, meta?: VocabularyMeta): Vocabulary {
   const things = meta ? new Set(Object.values(meta.thing_dataset_id_to_contiguous_id)) : null;
   return {
     name,
@@ -82,38 +80,6 @@ export function vocabularyFromFile(name: string, text: string, meta?: Meta): Voc
       isThing: things ? things.has(i) : true,
     })),
   };
-}
-
-export const PRESETS = ["coco_panoptic", "ade20k_150"] as const;
-
-/**
- * `--vocab` resolution: a preset name (read from `dataDir`: `<name>_with_prompt_eng.txt` and `meta/<name>.json`, the
- * official FC-CLIP files), a path to a `*_with_prompt_eng.txt` file, or an inline list.
- */
-export async function loadVocabulary(spec: string, dataDir: string): Promise<Vocabulary> {
-  const readText = async (path: string) => {
-    try {
-      return await readFile(path, "utf8");
-    } catch (e) {
-      throw new VocabularyError(
-        `cannot read ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
-      );
-    }
-  };
-  if ((PRESETS as readonly string[]).includes(spec)) {
-    const text = await readText(join(dataDir, `${spec}_with_prompt_eng.txt`));
-    const meta = JSON.parse(await readText(join(dataDir, "meta", `${spec}.json`))) as Meta;
-    return vocabularyFromFile(spec, text, meta);
-  }
-  if (spec.endsWith(".txt"))
-    return vocabularyFromFile(
-      spec
-        .split(/[\\/]/)
-        .pop()!
-        .replace(/_with_prompt_eng\.txt$|\.txt$/, ""),
-      await readText(spec),
-    );
-  return parseInlineVocabulary(spec);
 }
 
 /** seen[c] = 1 when any synonym of class c is among the training (COCO panoptic) synonyms (FCCLIP-SPEC §6.4). */
