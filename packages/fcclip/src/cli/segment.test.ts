@@ -80,6 +80,29 @@ describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARE
     expect(await go(["--vocab", "cat", "--input", CHELSEA, "--opts", "INPUT.NOPE", "1"])).toBe(1);
     expect(await go(["--vocab", "cat", "--input", join(out, "*.jpg")])).toBe(2);
     expect(await go(["--vocab", "cat", "--input", CHELSEA, "--task", "everything"])).toBe(2);
+    expect(
+      await run(
+        [
+          "segment",
+          "--weights",
+          join(out, "a.pth"),
+          "--clip-weights",
+          join(out, "b.bin"),
+          "--data-dir",
+          out,
+          "--vocab",
+          "coco_panoptic",
+          "--input",
+          CHELSEA,
+          "--output",
+          out,
+        ],
+        log,
+      ),
+    ).toBe(2);
+    expect(lines.at(-1)).toMatch(
+      /missing files: .*a\.pth, .*b\.bin, .*coco_panoptic_with_prompt_eng\.txt, .*bpe_simple_vocab_16e6\.txt\.gz, .*meta.coco_panoptic\.json/,
+    );
     expect(lines.every((l) => !l.includes("\n"))).toBe(true);
     expect(readdirSync(out)).toEqual([]);
     expect(existsSync(join(out, "chelsea.json.partial"))).toBe(false);

@@ -1,3 +1,4 @@
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { Engine, fileSource, type HostTensor, safetensorsChunks } from "@fcclip/tensor-core";
@@ -8,7 +9,7 @@ import { FcclipModel } from "../model/fcclip-model.js";
 import { resultFiles } from "../output/write-results.js";
 import type { Task } from "../postprocess/inference.js";
 import { seenMask, vocabularyFromFile } from "../vocabulary/vocabulary.js";
-import { loadVocabulary } from "../vocabulary/vocabulary-files.js";
+import { loadVocabulary, PRESETS } from "../vocabulary/vocabulary-files.js";
 import { loadFcclipWeights } from "../weights/load.js";
 import { progressBar } from "./progress.js";
 import { UsageError } from "./usage-error.js";
@@ -69,6 +70,26 @@ export async function segment(args: SegmentArgs): Promise<string[]> {
   if (tasks.length === 0) throw new UsageError("no task enabled (the config turns them all off); pass --task");
   const files = await expand(args.inputs);
   if (files.length === 0) throw new UsageError("segment needs --input with at least one image");
+  // Name every missing file at once: the weights and data users bring, then the images.
+  const needed = [
+    args.weights,
+    ...(args.clipWeights ? [args.clipWeights] : []),
+    join(args.dataDir, "vocab", "coco_panoptic_with_prompt_eng.txt"),
+    join(args.dataDir, "tokenizer", "bpe_simple_vocab_16e6.txt.gz"),
+    ...((PRESETS as readonly string[]).includes(args.vocab)
+      ? [
+          join(args.dataDir, "vocab", `${args.vocab}_with_prompt_eng.txt`),
+          join(args.dataDir, "vocab", "meta", `${args.vocab}.json`),
+        ]
+      : []),
+    ...files,
+  ];
+  const missing = [...new Set(needed)].filter((p) => !existsSync(p));
+  if (missing.length) {
+    throw new UsageError(
+      `missing file${missing.length > 1 ? "s" : ""}: ${missing.join(", ")} (the README says where to get the weights and data files)`,
+    );
+  }
   const images = await Promise.all(
     files.map(async (f) => ({ file: f, img: decodeImage(await readInput(f, "image"), f) })),
   );
