@@ -9,6 +9,7 @@ import {
   matmul,
   maximum,
   reduce,
+  ShapeError,
   type Tensor,
   toFloat32,
   unary,
@@ -155,7 +156,7 @@ export class FcclipModel {
     const cfg = this.config;
     const K = vocab.classes.length;
     if (opts.seen.length !== K)
-      throw new RangeError(`segment: seen mask has ${opts.seen.length} entries for ${K} classes`);
+      throw new ShapeError(`segment: the seen mask has ${opts.seen.length} entries for ${K} classes`);
     const tensors = new Map<string, { shape: number[]; data: Float32Array | Int32Array }>();
     const dump = async (name: string, t: Tensor) => {
       if (opts.dump) tensors.set(name, { shape: [...t.shape], data: (await t.read()) as Float32Array });

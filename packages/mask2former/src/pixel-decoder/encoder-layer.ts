@@ -61,3 +61,8 @@ export function encoderLayer(
     return layerNorm(add(x1, f), p.norm2Weight, p.norm2Bias, { eps: 1e-5 });
   });
 }
+
+export function disposeEncoderLayer(p: EncoderLayerParams): void {
+  const { selfAttn, ...rest } = p;
+  for (const t of [...Object.values(selfAttn), ...Object.values(rest)]) t.dispose();
+}

@@ -12,7 +12,7 @@ import {
   type Tensor,
   type TensorSource,
 } from "@fcclip/tensor-core";
-import { type EncoderLayerParams, encoderLayer, loadEncoderLayer } from "./encoder-layer.js";
+import { disposeEncoderLayer, type EncoderLayerParams, encoderLayer, loadEncoderLayer } from "./encoder-layer.js";
 import { levelGeometry } from "./ms-deform-attn.js";
 import { positionEmbedding } from "./position-embedding.js";
 
@@ -164,11 +164,7 @@ export class MSDeformAttnPixelDecoder {
     ];
     for (const n of [this.adapter.norm, this.layer1.norm]) all.push(n.weight, n.bias);
     for (const p of this.inputProj) all.push(p.weight, p.bias, p.norm.weight, p.norm.bias);
-    for (const l of this.layers)
-      all.push(
-        ...Object.values(l).filter((v): v is Tensor => !("samplingOffsetsWeight" in v)),
-        ...Object.values(l.selfAttn),
-      );
     for (const t of all) t.dispose();
+    for (const l of this.layers) disposeEncoderLayer(l);
   }
 }

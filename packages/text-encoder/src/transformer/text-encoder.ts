@@ -5,6 +5,7 @@ import {
   layerNorm,
   matmul,
   paramLoader,
+  ShapeError,
   slice,
   type Tensor,
   type TensorSource,
@@ -81,7 +82,7 @@ export class ClipTextEncoder {
   encodeTokens(tokens: Int32Array, n: number): Tensor {
     const context = tokens.length / n;
     if (!Number.isInteger(context) || context > this.positional.shape[0]!) {
-      throw new RangeError(
+      throw new ShapeError(
         `encodeTokens: ${tokens.length} ids are not ${n} rows of at most ${this.positional.shape[0]} tokens`,
       );
     }
