@@ -1,6 +1,7 @@
 // The browser-safe API (no Node modules); file and image I/O for Node is in "@fcclip/core/node".
 export { type EnsembleInput, type EnsembleOutput, geometricEnsemble } from "./model/ensemble.js";
 export {
+  type ClassifierStore,
   DEFAULT_CONFIG,
   type FcclipConfig,
   FcclipModel,

@@ -1,4 +1,5 @@
 import { TensorCoreError } from "@fcclip/tensor-core";
+import { defaultCacheDir } from "../cache/directory-store.js";
 import { classify } from "./classify.js";
 import { clipConfigHeads, convert } from "./convert.js";
 import { segment } from "./segment.js";
@@ -25,6 +26,8 @@ commands:
       --task T              panoptic | semantic | instance | all (default: what the config enables)
       --data-dir DIR        FC-CLIP data: vocab/, vocab/meta/, tokenizer/ (default: $FCCLIP_DATA or ./data)
       --dump-tensors        also write <stem>.tensors.safetensors with intermediates under the oracle's names
+      --cache-dir DIR       where encoded vocabularies are kept between runs (default: ~/.cache/fcclip)
+      --no-cache            encode the vocabulary again and keep nothing
       --verbose             print per-stage timings
   classify  zero-shot image classification with the ConvNeXt CLIP
       --clip-weights FILE   open_clip weights, or FC-CLIP weights holding backbone.clip_model.*
@@ -119,8 +122,9 @@ export async function run(
         "--output",
         "--task",
         "--data-dir",
+        "--cache-dir",
       ]);
-      const { flags, opts, inputs } = parse(rest, valued, new Set(["--dump-tensors", "--verbose"]));
+      const { flags, opts, inputs } = parse(rest, valued, new Set(["--dump-tensors", "--verbose", "--no-cache"]));
       const need = (f: string) => {
         const v = flags.get(f);
         if (typeof v !== "string") throw new UsageError(`segment needs ${f}`);
@@ -144,6 +148,9 @@ export async function run(
         dumpTensors: flags.has("--dump-tensors"),
         dataDir: (flags.get("--data-dir") as string | undefined) ?? process.env.FCCLIP_DATA ?? "data",
         verbose: flags.has("--verbose"),
+        cacheDir: flags.has("--no-cache")
+          ? null
+          : ((flags.get("--cache-dir") as string | undefined) ?? defaultCacheDir()),
         log,
       });
       log(`wrote ${written.length} files to ${need("--output")}`);

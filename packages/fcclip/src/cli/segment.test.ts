@@ -15,6 +15,7 @@ const CHELSEA = join(TINY, "images", "chelsea.png");
 describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARED})`, () => {
   const base = [
     "segment",
+    "--no-cache",
     "--weights",
     join(M, "fcclip_tiny_head.pth"),
     "--clip-weights",
@@ -29,11 +30,28 @@ describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARE
 
   test("writes the official panoptic ids, segments, semantic map, instances, overlay and tensors", async () => {
     const out = mkdtempSync(join(tmpdir(), "fcclip-seg-"));
+    const cache = mkdtempSync(join(tmpdir(), "fcclip-cache-"));
+    const cached = base.filter((a) => a !== "--no-cache");
     const code = await run(
-      [...base, "--vocab", "coco_panoptic", "--input", CHELSEA, "--output", out, "--dump-tensors"],
+      [
+        ...cached,
+        "--vocab",
+        "coco_panoptic",
+        "--input",
+        CHELSEA,
+        "--output",
+        out,
+        "--dump-tensors",
+        "--cache-dir",
+        cache,
+      ],
       () => {},
     );
     expect(code).toBe(0);
+    // The encoded vocabulary was kept: 254 synonyms × 48 dims of float32.
+    const kept = readdirSync(cache);
+    expect(kept).toHaveLength(1);
+    expect(readFileSync(join(cache, kept[0]!)).byteLength).toBe(254 * 48 * 4);
     expect(readdirSync(out).sort()).toEqual(
       [
         "chelsea.instances.json",
@@ -50,6 +68,15 @@ describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARE
       const id = pan.data[i * 3]! + 256 * pan.data[i * 3 + 1]! + 65536 * pan.data[i * 3 + 2]!;
       if (id !== ref.data[i * 3]) throw new Error(`panoptic id differs at pixel ${i}`);
     }
+    // A second run reads the kept vocabulary and gives the same panoptic result.
+    const out2 = mkdtempSync(join(tmpdir(), "fcclip-seg-"));
+    expect(
+      await run(
+        [...cached, "--vocab", "coco_panoptic", "--input", CHELSEA, "--output", out2, "--cache-dir", cache],
+        () => {},
+      ),
+    ).toBe(0);
+    expect(readFileSync(join(out2, "chelsea.panoptic.png"))).toEqual(readFileSync(join(out, "chelsea.panoptic.png")));
     const json = JSON.parse(readFileSync(join(out, "chelsea.json"), "utf8"));
     const segRef = JSON.parse(readFileSync(join(RUN, "segments_info.json"), "utf8")).segments_info;
     expect(json.image).toMatchObject({ height: 300, width: 451 });
@@ -72,7 +99,8 @@ describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARE
     expect(lines.at(-1)).toMatch(/weights\.json: not a PNG or JPEG/);
     expect(await go(["--vocab", " ; ", "--input", CHELSEA])).toBe(1);
     expect(lines.at(-1)).toMatch(/vocabulary is empty/);
-    const noClip = base.filter((_, i) => i < 3 || i > 4);
+    const at = base.indexOf("--clip-weights");
+    const noClip = base.filter((_, i) => i !== at && i !== at + 1);
     expect(await go(["--vocab", "cat;dog", "--input", CHELSEA], noClip)).toBe(1);
     expect(lines.at(-1)).toMatch(/open_clip_pytorch_model\.bin/);
     expect(await go(["--vocab", "cat", "--input", CHELSEA, "--opts", "MODEL.MASK_FORMER.NHEADS", "8"])).toBe(1);

@@ -3,6 +3,7 @@ import { mkdir, readdir, readFile, rename, rm, writeFile } from "node:fs/promise
 import { basename, dirname, extname, join, resolve } from "node:path";
 import { Engine, fileSource, type HostTensor, safetensorsChunks } from "@fcclip/tensor-core";
 import { ClipTokenizer } from "@fcclip/text-encoder";
+import { directoryStore } from "../cache/directory-store.js";
 import { resolveConfig } from "../config/config.js";
 import { decodeImage } from "../image/decode.js";
 import { FcclipModel } from "../model/fcclip-model.js";
@@ -28,6 +29,8 @@ export interface SegmentArgs {
   /** Laid out like FC-CLIP's data: vocab/*_with_prompt_eng.txt, vocab/meta/*.json, tokenizer/bpe_simple_vocab_16e6.txt.gz. */
   dataDir: string;
   verbose: boolean;
+  /** Where text classifiers persist between runs (null: no cache). */
+  cacheDir: string | null;
   log: (s: string) => void;
 }
 
@@ -133,7 +136,10 @@ export async function segment(args: SegmentArgs): Promise<string[]> {
     timings.set("load weights", performance.now() - t0);
     t0 = performance.now();
     const textBar = progressBar("encoding vocabulary");
-    await model.textClassifier(vocab, (d, t) => textBar.update(d, t));
+    await model.textClassifier(vocab, {
+      onProgress: (d, t) => textBar.update(d, t),
+      store: args.cacheDir ? directoryStore(args.cacheDir) : undefined,
+    });
     timings.set("text classifier", performance.now() - t0);
     const imageBar = progressBar("segmenting");
     for (const [i, { file, img }] of images.entries()) {

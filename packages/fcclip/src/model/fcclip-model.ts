@@ -14,7 +14,7 @@ import {
   toFloat32,
   unary,
 } from "@fcclip/tensor-core";
-import { buildTextClassifier, ClipTextEncoder, type ClipTokenizer } from "@fcclip/text-encoder";
+import { buildTextClassifier, ClipTextEncoder, type ClipTokenizer, VILD_TEMPLATES } from "@fcclip/text-encoder";
 import { inference, type Segmentation, type Task } from "../postprocess/inference.js";
 import { preprocess } from "../preprocess/preprocess.js";
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
@@ -64,6 +64,26 @@ export interface SegmentResult extends Segmentation {
   tensors?: Map<string, { shape: number[]; data: Float32Array | Int32Array }>;
 }
 
+/** Where text classifiers persist between runs: a folder in Node (directoryStore), IndexedDB in a browser. */
+export interface ClassifierStore {
+  get(key: string): Promise<Float32Array | undefined>;
+  set(key: string, embeddings: Float32Array): Promise<void>;
+}
+
+async function sha256Bytes(parts: readonly Uint8Array[]): Promise<Uint8Array> {
+  const total = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    total.set(p, o);
+    o += p.length;
+  }
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", total));
+}
+
+async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
+  return Array.from(await sha256Bytes(parts), (b) => b.toString(16).padStart(2, "0")).join("");
+}
+
 const l2normalize = (x: Tensor) => {
   const e = x.engine;
   return div(x, maximum(unary(reduce(unary(x, "square"), "sum", -1, true), "sqrt"), fill(e, [1], 1e-12)));
@@ -84,6 +104,8 @@ export class FcclipModel {
     private readonly decoder: FcclipTransformerDecoder,
     private readonly voidEmbedding: Float32Array,
     private readonly clipTemperature: number,
+    /** Bytes that identify the text tower's weights (for persisted classifiers). */
+    private readonly textFingerprint: Uint8Array,
   ) {}
 
   static async load(
@@ -115,6 +137,16 @@ export class FcclipModel {
     });
     const scale = toFloat32(await weights.read(`${clip}logit_scale`))[0]!;
     const voidEmbedding = toFloat32(await weights.read("void_embedding.weight"));
+    const fingerprintParts = await Promise.all(
+      [
+        "text_projection",
+        "ln_final.weight",
+        "ln_final.bias",
+        "positional_embedding",
+        "transformer.resblocks.0.attn.in_proj_weight",
+      ].map(async (k) => (await weights.read(`${clip}${k}`)).bytes),
+    );
+    const textFingerprint = await sha256Bytes(fingerprintParts);
     return new FcclipModel(
       engine,
       { ...DEFAULT_CONFIG, ...config },
@@ -126,16 +158,38 @@ export class FcclipModel {
       dec,
       voidEmbedding,
       Math.min(Math.exp(scale), 100),
+      textFingerprint,
     );
   }
 
   /** T' = [per-synonym text classifier; normalised void embedding] on the GPU, cached per vocabulary. */
-  async textClassifier(vocab: Vocabulary, onProgress?: (done: number, total: number) => void) {
+  async textClassifier(
+    vocab: Vocabulary,
+    opts: { onProgress?: (done: number, total: number) => void; store?: ClassifierStore } = {},
+  ) {
     const classes = vocab.classes.map((c) => c.synonyms);
     const key = JSON.stringify(classes);
     const hit = this.classifiers.get(key);
     if (hit) return hit;
-    const clf = await buildTextClassifier(this.text, this.tokenizer, classes, { onProgress });
+    const synonymsPerClass = classes.map((c) => c.length);
+    const rowsTotal = synonymsPerClass.reduce((a, b) => a + b, 0);
+    const dim = this.text.embedDim;
+    // Persisted classifiers are keyed by the text tower's weights, the classes and the templates.
+    const storeKey = opts.store
+      ? await sha256Hex([
+          this.textFingerprint,
+          new TextEncoder().encode(JSON.stringify(["fcclip-text-classifier/1", VILD_TEMPLATES, classes])),
+        ])
+      : "";
+    let embeddings = opts.store ? await opts.store.get(storeKey) : undefined;
+    if (embeddings && embeddings.length !== rowsTotal * dim) embeddings = undefined;
+    if (embeddings) opts.onProgress?.(rowsTotal * VILD_TEMPLATES.length, rowsTotal * VILD_TEMPLATES.length);
+    if (!embeddings) {
+      embeddings = (await buildTextClassifier(this.text, this.tokenizer, classes, { onProgress: opts.onProgress }))
+        .embeddings;
+      await opts.store?.set(storeKey, embeddings);
+    }
+    const clf = { embeddings, rows: rowsTotal, dim, synonymsPerClass };
     const n = Math.max(Math.hypot(...this.voidEmbedding), 1e-12);
     const rows = new Float32Array((clf.rows + 1) * clf.dim);
     rows.set(clf.embeddings);
