@@ -290,6 +290,13 @@ export class Engine {
     for (const _ of program.outputs) {
       entries.push({ binding: binding++, visibility: GPUShaderStage.COMPUTE, buffer: { type: "storage" } });
     }
+    for (const _ of program.textures ?? []) {
+      entries.push({
+        binding: binding++,
+        visibility: GPUShaderStage.COMPUTE,
+        texture: { sampleType: "unfilterable-float" },
+      });
+    }
     this.device.pushErrorScope("validation");
     const module = this.device.createShaderModule({ code, label: program.name });
     const layout = this.device.createBindGroupLayout({ entries, label: program.name });
@@ -349,6 +356,7 @@ export class Engine {
     for (const b of [...program.inputs, ...program.outputs]) {
       entries.push({ binding: binding++, resource: { buffer: b.buffer, offset: b.offset, size: b.size } });
     }
+    for (const view of program.textures ?? []) entries.push({ binding: binding++, resource: view });
     const bindGroup = this.device.createBindGroup({ layout, entries });
     const pass = this.commandEncoder().beginComputePass();
     pass.setPipeline(pipeline);

@@ -35,6 +35,7 @@ export { embedding } from "./ops/embedding.js";
 export { axisTable, type InterpolateOptions, interpolate } from "./ops/interpolate.js";
 export { maskPooling } from "./ops/mask-pooling.js";
 export { type MatmulOptions, matmul } from "./ops/matmul.js";
+export { MatrixTexture } from "./ops/matrix-texture.js";
 export { msDeformAttnSample } from "./ops/ms-deform-attn.js";
 export { groupNorm, type LayerNormOptions, layerNorm } from "./ops/norm.js";
 export { argmax, max, mean, type ReduceOp, reduce, sum, topk } from "./ops/reduce.js";

@@ -24,6 +24,8 @@ export interface Program {
   inputs: readonly BufferBinding[];
   /** Bound read-write after the inputs. */
   outputs: readonly BufferBinding[];
+  /** Float textures (texture_2d<f32>, unfilterable) bound after the outputs. */
+  textures?: readonly GPUTextureView[];
   workgroups: readonly [number, number, number];
 }
 

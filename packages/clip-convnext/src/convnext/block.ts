@@ -1,5 +1,16 @@
-import type { ParamLoader } from "@fcclip/tensor-core";
-import { add, conv2d, layerNorm, matmul, mul, type Tensor } from "@fcclip/tensor-core";
+import {
+  add,
+  conv2d,
+  type Engine,
+  layerNorm,
+  MatrixTexture,
+  matmul,
+  mul,
+  paramLoader,
+  type Tensor,
+  type TensorSource,
+  toFloat32,
+} from "@fcclip/tensor-core";
 
 /** timm ConvNeXtBlock parameters (`stages.{s}.blocks.{b}.*`). */
 export interface ConvNeXtBlockParams {
@@ -12,33 +23,48 @@ export interface ConvNeXtBlockParams {
   fc2Weight: Tensor;
   fc2Bias: Tensor;
   gamma: Tensor;
+  /** The MLP weights as textures, on CPU adapters (faster reads there); null elsewhere or when shapes do not fit. */
+  fc1Texture: MatrixTexture | null;
+  fc2Texture: MatrixTexture | null;
 }
 
-export async function loadBlock(load: ParamLoader, prefix: string): Promise<ConvNeXtBlockParams> {
-  const [dwWeight, dwBias, normWeight, normBias, fc1Weight, fc1Bias, fc2Weight, fc2Bias, gamma] = await Promise.all(
-    [
-      "conv_dw.weight",
-      "conv_dw.bias",
-      "norm.weight",
-      "norm.bias",
-      "mlp.fc1.weight",
-      "mlp.fc1.bias",
-      "mlp.fc2.weight",
-      "mlp.fc2.bias",
-      "gamma",
-    ].map((n) => load(`${prefix}${n}`)),
+/** Loads `<prefix>*` of one block; the MLP weights also become textures on CPU adapters (one host read each). */
+export async function loadBlock(engine: Engine, source: TensorSource, prefix: string): Promise<ConvNeXtBlockParams> {
+  const load = paramLoader(engine, source, prefix);
+  const withTexture = async (name: string) => {
+    const host = await source.read(`${prefix}${name}`);
+    const values = toFloat32(host);
+    const [rows, cols] = host.shape as [number, number];
+    const texture = engine.flavor === "cpu" ? MatrixTexture.tryCreate(engine, values, rows, cols) : null;
+    return { tensor: engine.tensor(values, host.shape), texture };
+  };
+  const [dwWeight, dwBias, normWeight, normBias, fc1Bias, fc2Bias, gamma] = await Promise.all(
+    ["conv_dw.weight", "conv_dw.bias", "norm.weight", "norm.bias", "mlp.fc1.bias", "mlp.fc2.bias", "gamma"].map((n) =>
+      load(n),
+    ),
   );
+  const fc1 = await withTexture("mlp.fc1.weight");
+  const fc2 = await withTexture("mlp.fc2.weight");
   return {
     dwWeight: dwWeight!,
     dwBias: dwBias!,
     normWeight: normWeight!,
     normBias: normBias!,
-    fc1Weight: fc1Weight!,
+    fc1Weight: fc1.tensor,
     fc1Bias: fc1Bias!,
-    fc2Weight: fc2Weight!,
+    fc2Weight: fc2.tensor,
     fc2Bias: fc2Bias!,
     gamma: gamma!,
+    fc1Texture: fc1.texture,
+    fc2Texture: fc2.texture,
   };
+}
+
+export function disposeBlock(p: ConvNeXtBlockParams): void {
+  const { fc1Texture, fc2Texture, ...tensors } = p;
+  fc1Texture?.dispose();
+  fc2Texture?.dispose();
+  for (const t of Object.values(tensors)) t.dispose();
 }
 
 /**
@@ -50,8 +76,8 @@ export function convnextBlock(x: Tensor, p: ConvNeXtBlockParams): Tensor {
   return x.engine.scope(() => {
     const y = conv2d(x, p.dwWeight, { bias: p.dwBias, padding: 3, groups: C });
     const n = layerNorm(y, p.normWeight, p.normBias, { axis: 1, eps: 1e-6 }).reshape([N, C, H * W]);
-    const h = matmul(p.fc1Weight, n, { bias: p.fc1Bias, biasAxis: "m", activation: "gelu" });
-    const o = matmul(p.fc2Weight, h, { bias: p.fc2Bias, biasAxis: "m" });
+    const h = matmul(p.fc1Weight, n, { bias: p.fc1Bias, biasAxis: "m", activation: "gelu", aTexture: p.fc1Texture });
+    const o = matmul(p.fc2Weight, h, { bias: p.fc2Bias, biasAxis: "m", aTexture: p.fc2Texture });
     return add(x, mul(o, p.gamma.reshape([C, 1])).reshape([N, C, H, W]));
   });
 }

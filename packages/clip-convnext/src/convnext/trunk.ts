@@ -1,5 +1,5 @@
 import { conv2d, type Engine, layerNorm, paramLoader, type Tensor, type TensorSource } from "@fcclip/tensor-core";
-import { type ConvNeXtBlockParams, convnextBlock, loadBlock } from "./block.js";
+import { type ConvNeXtBlockParams, convnextBlock, disposeBlock, loadBlock } from "./block.js";
 
 /** The feature maps FC-CLIP takes from the CLIP trunk (`CLIP.extract_features_convnext`), all NCHW. */
 export interface ConvNeXtFeatures {
@@ -55,7 +55,8 @@ export class ConvNeXtTrunk {
               convBias: await load(`${p}downsample.1.bias`),
             };
       const blocks: ConvNeXtBlockParams[] = [];
-      for (let b = 0; b < shape.depths[s]!; b++) blocks.push(await loadBlock(load, `${p}blocks.${b}.`));
+      for (let b = 0; b < shape.depths[s]!; b++)
+        blocks.push(await loadBlock(engine, source, `${prefix}${p}blocks.${b}.`));
       stages.push({ downsample, blocks });
     }
     return new ConvNeXtTrunk(
@@ -91,7 +92,7 @@ export class ConvNeXtTrunk {
     const all = [this.stem.convWeight, this.stem.convBias, this.stem.normWeight, this.stem.normBias];
     for (const s of this.stages) {
       if (s.downsample) all.push(...Object.values(s.downsample));
-      for (const b of s.blocks) all.push(...Object.values(b));
+      for (const b of s.blocks) disposeBlock(b);
     }
     for (const t of all) t.dispose();
   }

@@ -3,6 +3,7 @@ import { BufferSizeError, ShapeError } from "../errors.js";
 import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
 import type { Activation } from "../wgsl/erf.js";
 import { matmul } from "./matmul.js";
+import { MatrixTexture } from "./matrix-texture.js";
 
 interface P {
   transA: boolean;
@@ -115,5 +116,39 @@ describe("matmul K-split for a row-major b over the binding limit", async () => 
       expectClose(await y.read(), want, 1e-5, `k-split ${flavor}`);
       y.dispose();
     }
+  });
+});
+
+describe("matmul with a texture-fed left operand (CPU flavor)", async () => {
+  test("equals the storage-buffer kernel: odd M, batched broadcast B, bias per row or column, GELU", async () => {
+    const e = await testEngine();
+    const [M, K, N] = [70, 36, 44];
+    const aData = Float32Array.from({ length: M * K }, (_, i) => Math.sin(i * 0.13));
+    const tex = MatrixTexture.tryCreate(e, aData, M, K);
+    expect(tex).not.toBeNull();
+    const a = e.tensor(aData, [M, K]);
+    const b = e.tensor(
+      Float32Array.from({ length: 2 * K * N }, (_, i) => Math.cos(i * 0.07)),
+      [2, K, N],
+    );
+    for (const [biasAxis, n] of [
+      ["m", M],
+      ["n", N],
+    ] as const) {
+      const bias = e.tensor(
+        Float32Array.from({ length: n }, (_, i) => i * 0.01 - 0.2),
+        [n],
+      );
+      const opts = { bias, biasAxis, activation: "gelu" as const, alpha: 0.7, flavor: "cpu" as const };
+      const want = matmul(a, b, opts);
+      const got = matmul(a, b, { ...opts, aTexture: tex });
+      expect(got.shape).toEqual([2, M, N]);
+      expectClose(await got.read(), await want.read(), 1e-6, `texture ${biasAxis}`);
+      for (const t of [bias, want, got]) t.dispose();
+    }
+    expect(MatrixTexture.tryCreate(e, new Float32Array(6), 2, 3)).toBeNull(); // K % 4 != 0: plain tensor path
+    tex!.dispose();
+    a.dispose();
+    b.dispose();
   });
 });

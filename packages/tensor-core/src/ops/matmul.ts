@@ -5,6 +5,7 @@ import { broadcastShapes, broadcastStrides, fmtShape, sizeOf } from "../shape.js
 import type { Tensor } from "../tensor.js";
 import { type Activation, activationWgsl, activationWgsl4, ERF_WGSL } from "../wgsl/erf.js";
 import { coalesce } from "./binary.js";
+import type { MatrixTexture } from "./matrix-texture.js";
 import { checkInput, load } from "./util.js";
 
 export interface MatmulOptions {
@@ -20,6 +21,8 @@ export interface MatmulOptions {
   activation?: Activation;
   /** Override the adapter's kernel family (tests run both). */
   flavor?: "cpu" | "gpu";
+  /** `a` (a constant [M, K] weight) also as a texture: the CPU flavor reads it from there when shapes allow. */
+  aTexture?: MatrixTexture | null;
 }
 
 interface Geometry {
@@ -80,6 +83,24 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (out.size === 0) return out;
   const flavor = opts.flavor ?? e.flavor;
 
+  const tex = opts.aTexture;
+  if (
+    tex &&
+    flavor === "cpu" &&
+    !opts.transA &&
+    !opts.transB &&
+    a.rank === 2 &&
+    a.dtype === "f32" &&
+    b.dtype === "f32" &&
+    tex.rows === M &&
+    tex.cols === K &&
+    N % 4 === 0 &&
+    b.byteLength <= e.maxBindingBytes &&
+    out.byteLength <= e.maxBindingBytes
+  ) {
+    encodeTextureA(tex, b, out, opts, g, biasAxis);
+    return out;
+  }
   const aBytes = DTYPE_BYTES[a.dtype];
   const bBytes = DTYPE_BYTES[b.dtype];
   const limit = e.maxBindingBytes;
@@ -405,4 +426,105 @@ ${rows.map((i) => `      ${vecs.map((v) => `acc${i}_${v} += a${i}[${u}] * b${v};
   )
   .join("\n")}
   }`;
+}
+
+/**
+ * The CPU-flavor kernel with a texture-fed left operand: lanes take 8-row blocks of A (texel fetches), all lanes of
+ * a workgroup share one 8-column block of B (uniform vec4 loads, one scalar load + broadcast on lavapipe).
+ */
+function encodeTextureA(
+  tex: MatrixTexture,
+  b: Tensor,
+  out: Tensor,
+  o: MatmulOptions,
+  g: Geometry,
+  biasAxis: "n" | "m",
+): void {
+  const { M, N, K } = g;
+  const [bShape, , sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
+  const act = o.activation ?? "none";
+  const params: Param[] = [
+    ["M", "u32", M],
+    ["N", "u32", N],
+    ["K", "u32", K],
+    ["alpha", "f32", o.alpha ?? 1],
+    ...bShape.flatMap((n, d): Param[] => [
+      [`bs${d}`, "u32", n],
+      [`bb${d}`, "u32", sb[d]!],
+      [`bc${d}`, "u32", sc[d]!],
+    ]),
+  ];
+  const inputs = [b.binding()];
+  const decls: [string, string][] = [["b", "vec4<f32>"]];
+  if (o.bias) {
+    inputs.push(o.bias.binding());
+    decls.push(["bias", o.bias.dtype]);
+  }
+  let batchCode = "  var rem = wid.z;\n  var ob = 0u;\n  var oc = 0u;\n";
+  for (let d = bShape.length - 1; d >= 0; d--) {
+    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; ob += c * p.bb${d}; oc += c * p.bc${d}; }\n`;
+  }
+  const rows = [...Array(8).keys()];
+  const bias = (idx: string) => load(o.bias!.dtype, "bias", idx);
+  const epilogue = (i: number, v: number) => {
+    let e = `acc${i}_${v} * p.alpha`;
+    if (o.bias) {
+      e +=
+        biasAxis === "n"
+          ? ` + vec4<f32>(${[0, 1, 2, 3].map((j) => bias(`min(n0 + ${v * 4 + j}u, p.N - 1u)`)).join(", ")})`
+          : ` + ${bias(`min(m0 + ${i}u, p.M - 1u)`)}`;
+    }
+    return activationWgsl4(act, `(${e})`);
+  };
+  b.engine.run({
+    name: "matmul_texture_a",
+    key: `${o.bias ? o.bias.dtype : "-"}|${biasAxis}|${act}|${bShape.length}`,
+    params,
+    inputs,
+    outputs: [out.binding()],
+    textures: [tex.view],
+    workgroups: [Math.ceil(N / 8), Math.ceil(M / 64), sizeOf(bShape)],
+    wgsl: () => `${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}
+@group(0) @binding(${inputs.length + 2}) var A: texture_2d<f32>;
+${act === "gelu" ? ERF_WGSL : ""}
+@compute @workgroup_size(8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+${batchCode}
+  let m0 = (wid.y * 8u + lid.x) * 8u;
+  let n0 = wid.x * 8u;
+  let N4 = p.N / 4u;
+  let K4 = p.K / 4u;
+  let b0c = ob / 4u + min(n0 / 4u, N4 - 1u);
+  let b1c = ob / 4u + min(n0 / 4u + 1u, N4 - 1u);
+${rows.map((i) => `  let r${i} = min(m0 + ${i}u, p.M - 1u);\n  var acc${i}_0 = vec4<f32>(0.0);\n  var acc${i}_1 = vec4<f32>(0.0);`).join("\n")}
+  for (var k4 = 0u; k4 < K4; k4++) {
+${rows.map((i) => `    let a${i} = textureLoad(A, vec2<u32>(k4, r${i}), 0);`).join("\n")}
+${[0, 1, 2, 3]
+  .map(
+    (u) => `    {
+      let kk = (k4 * 4u + ${u}u) * N4;
+      let b0 = b[b0c + kk];
+      let b1 = b[b1c + kk];
+${rows.map((i) => `      acc${i}_0 += a${i}[${u}] * b0; acc${i}_1 += a${i}[${u}] * b1;`).join("\n")}
+    }`,
+  )
+  .join("\n")}
+  }
+${rows
+  .map(
+    (i) => `  if (m0 + ${i}u < p.M) {
+    let crow = oc + (m0 + ${i}u) * p.N;
+${[0, 1]
+  .map(
+    (v) => `    {
+      let r = ${epilogue(i, v)};
+${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + ${v * 4 + j}u] = r[${j}]; }`).join("\n")}
+    }`,
+  )
+  .join("\n")}
+  }`,
+  )
+  .join("\n")}
+}`,
+  });
 }
