@@ -3,13 +3,13 @@ import {
   conv2d,
   type Engine,
   layerNorm,
-  MatrixTexture,
+  loadWeightWithTexture,
+  type MatrixTexture,
   matmul,
   mul,
   paramLoader,
   type Tensor,
   type TensorSource,
-  toFloat32,
 } from "@fcclip/tensor-core";
 
 /** timm ConvNeXtBlock parameters (`stages.{s}.blocks.{b}.*`). */
@@ -31,20 +31,13 @@ export interface ConvNeXtBlockParams {
 /** Loads `<prefix>*` of one block; the MLP weights also become textures on CPU adapters (one host read each). */
 export async function loadBlock(engine: Engine, source: TensorSource, prefix: string): Promise<ConvNeXtBlockParams> {
   const load = paramLoader(engine, source, prefix);
-  const withTexture = async (name: string) => {
-    const host = await source.read(`${prefix}${name}`);
-    const values = toFloat32(host);
-    const [rows, cols] = host.shape as [number, number];
-    const texture = engine.flavor === "cpu" ? MatrixTexture.tryCreate(engine, values, rows, cols) : null;
-    return { tensor: engine.tensor(values, host.shape), texture };
-  };
   const [dwWeight, dwBias, normWeight, normBias, fc1Bias, fc2Bias, gamma] = await Promise.all(
     ["conv_dw.weight", "conv_dw.bias", "norm.weight", "norm.bias", "mlp.fc1.bias", "mlp.fc2.bias", "gamma"].map((n) =>
       load(n),
     ),
   );
-  const fc1 = await withTexture("mlp.fc1.weight");
-  const fc2 = await withTexture("mlp.fc2.weight");
+  const fc1 = await loadWeightWithTexture(engine, source, `${prefix}mlp.fc1.weight`);
+  const fc2 = await loadWeightWithTexture(engine, source, `${prefix}mlp.fc2.weight`);
   return {
     dwWeight: dwWeight!,
     dwBias: dwBias!,

@@ -146,6 +146,23 @@ describe("matmul with a texture-fed left operand (CPU flavor)", async () => {
       expectClose(await got.read(), await want.read(), 1e-6, `texture ${biasAxis}`);
       for (const t of [bias, want, got]) t.dispose();
     }
+    // The same for a Linear weight W [N, K] on the right (x · Wᵀ), batched x, odd N.
+    const wData = Float32Array.from({ length: 37 * K }, (_, i) => Math.cos(i * 0.21));
+    const wTex = MatrixTexture.tryCreate(e, wData, 37, K);
+    const w = e.tensor(wData, [37, K]);
+    const x = e.tensor(
+      Float32Array.from({ length: 3 * 11 * K }, (_, i) => Math.sin(i * 0.05)),
+      [3, 11, K],
+    );
+    const bias = e.tensor(
+      Float32Array.from({ length: 37 }, (_, i) => i * 0.02),
+      [37],
+    );
+    const want = matmul(x, w, { transB: true, bias, activation: "relu", flavor: "cpu" });
+    const got = matmul(x, w, { transB: true, bias, activation: "relu", flavor: "cpu", bTexture: wTex });
+    expectClose(await got.read(), await want.read(), 1e-6, "texture b");
+    for (const t of [w, x, bias, want, got]) t.dispose();
+    wTex!.dispose();
     expect(MatrixTexture.tryCreate(e, new Float32Array(6), 2, 3)).toBeNull(); // K % 4 != 0: plain tensor path
     tex!.dispose();
     a.dispose();

@@ -23,6 +23,8 @@ export interface MatmulOptions {
   flavor?: "cpu" | "gpu";
   /** `a` (a constant [M, K] weight) also as a texture: the CPU flavor reads it from there when shapes allow. */
   aTexture?: MatrixTexture | null;
+  /** `b` stored [N, K] (a Linear weight, with transB) also as a texture, likewise. */
+  bTexture?: MatrixTexture | null;
 }
 
 interface Geometry {
@@ -99,6 +101,22 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
     out.byteLength <= e.maxBindingBytes
   ) {
     encodeTextureA(tex, b, out, opts, g, biasAxis);
+    return out;
+  }
+  const btex = opts.bTexture;
+  if (
+    btex &&
+    flavor === "cpu" &&
+    !opts.transA &&
+    opts.transB &&
+    b.rank === 2 &&
+    a.dtype === "f32" &&
+    btex.rows === N &&
+    btex.cols === K &&
+    a.byteLength <= e.maxBindingBytes &&
+    out.byteLength <= e.maxBindingBytes
+  ) {
+    encodeTextureB(a, btex, out, opts, g, biasAxis);
     return out;
   }
   const aBytes = DTYPE_BYTES[a.dtype];
@@ -507,6 +525,103 @@ ${[0, 1, 2, 3]
       let b1 = b[b1c + kk];
 ${rows.map((i) => `      acc${i}_0 += a${i}[${u}] * b0; acc${i}_1 += a${i}[${u}] * b1;`).join("\n")}
     }`,
+  )
+  .join("\n")}
+  }
+${rows
+  .map(
+    (i) => `  if (m0 + ${i}u < p.M) {
+    let crow = oc + (m0 + ${i}u) * p.N;
+${[0, 1]
+  .map(
+    (v) => `    {
+      let r = ${epilogue(i, v)};
+${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + ${v * 4 + j}u] = r[${j}]; }`).join("\n")}
+    }`,
+  )
+  .join("\n")}
+  }`,
+  )
+  .join("\n")}
+}`,
+  });
+}
+
+/**
+ * Texture-fed right operand for `x · Wᵀ` with W [N, K] in a MatrixTexture: lanes take 8-column blocks (8 rows of W,
+ * texel fetches), all lanes of a workgroup share 8 rows of A (uniform vec4 loads along K), products by dot().
+ */
+function encodeTextureB(
+  a: Tensor,
+  tex: MatrixTexture,
+  out: Tensor,
+  o: MatmulOptions,
+  g: Geometry,
+  biasAxis: "n" | "m",
+): void {
+  const { M, N, K } = g;
+  const [bShape, sa, , sc] = g.batchStrides as [number[], number[], number[], number[]];
+  const act = o.activation ?? "none";
+  const params: Param[] = [
+    ["M", "u32", M],
+    ["N", "u32", N],
+    ["K", "u32", K],
+    ["alpha", "f32", o.alpha ?? 1],
+    ...bShape.flatMap((n, d): Param[] => [
+      [`bs${d}`, "u32", n],
+      [`ba${d}`, "u32", sa[d]!],
+      [`bc${d}`, "u32", sc[d]!],
+    ]),
+  ];
+  const inputs = [a.binding()];
+  const decls: [string, string][] = [["a", "vec4<f32>"]];
+  if (o.bias) {
+    inputs.push(o.bias.binding());
+    decls.push(["bias", o.bias.dtype]);
+  }
+  let batchCode = "  var rem = wid.z;\n  var oa = 0u;\n  var oc = 0u;\n";
+  for (let d = bShape.length - 1; d >= 0; d--) {
+    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; oa += c * p.ba${d}; oc += c * p.bc${d}; }\n`;
+  }
+  const rows = [...Array(8).keys()];
+  const cols = [...Array(8).keys()];
+  const bias = (idx: string) => load(o.bias!.dtype, "bias", idx);
+  const epilogue = (i: number, v: number) => {
+    let e = `acc${i}_${v} * p.alpha`;
+    if (o.bias) {
+      e +=
+        biasAxis === "n"
+          ? ` + vec4<f32>(${[0, 1, 2, 3].map((j) => bias(`min(n0 + ${v * 4 + j}u, p.N - 1u)`)).join(", ")})`
+          : ` + ${bias(`min(m0 + ${i}u, p.M - 1u)`)}`;
+    }
+    return activationWgsl4(act, `(${e})`);
+  };
+  a.engine.run({
+    name: "matmul_texture_b",
+    key: `${o.bias ? o.bias.dtype : "-"}|${biasAxis}|${act}|${bShape.length}`,
+    params,
+    inputs,
+    outputs: [out.binding()],
+    textures: [tex.view],
+    workgroups: [Math.ceil(N / 64), Math.ceil(M / 8), sizeOf(bShape)],
+    wgsl: () => `${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}
+@group(0) @binding(${inputs.length + 2}) var W: texture_2d<f32>;
+${act === "gelu" ? ERF_WGSL : ""}
+@compute @workgroup_size(8)
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
+${batchCode}
+  let m0 = wid.y * 8u;
+  let n0 = (wid.x * 8u + lid.x) * 8u;
+  let K4 = p.K / 4u;
+${rows.map((i) => `  let ra${i} = oa / 4u + min(m0 + ${i}u, p.M - 1u) * K4;`).join("\n")}
+${cols.map((j) => `  let wn${j} = min(n0 + ${j}u, p.N - 1u);`).join("\n")}
+${rows.map((i) => `  var acc${i}_0 = vec4<f32>(0.0);\n  var acc${i}_1 = vec4<f32>(0.0);`).join("\n")}
+  for (var k4 = 0u; k4 < K4; k4++) {
+${cols.map((j) => `    let w${j} = textureLoad(W, vec2<u32>(k4, wn${j}), 0);`).join("\n")}
+${rows
+  .map(
+    (i) =>
+      `    { let av = a[ra${i} + k4]; acc${i}_0 += vec4<f32>(dot(av, w0), dot(av, w1), dot(av, w2), dot(av, w3)); acc${i}_1 += vec4<f32>(dot(av, w4), dot(av, w5), dot(av, w6), dot(av, w7)); }`,
   )
   .join("\n")}
   }

@@ -1,5 +1,17 @@
-import type { ParamLoader } from "@fcclip/tensor-core";
-import { add, attention, layerNorm, matmul, permute, slice, type Tensor } from "@fcclip/tensor-core";
+import {
+  add,
+  attention,
+  type Engine,
+  layerNorm,
+  loadWeightWithTexture,
+  type MatrixTexture,
+  matmul,
+  paramLoader,
+  permute,
+  slice,
+  type Tensor,
+  type TensorSource,
+} from "@fcclip/tensor-core";
 
 /** open_clip ResidualAttentionBlock parameters (`transformer.resblocks.{i}.*`). */
 export interface ResidualBlockParams {
@@ -15,28 +27,56 @@ export interface ResidualBlockParams {
   fcBias: Tensor;
   projWeight: Tensor;
   projBias: Tensor;
+  /** The Linear weights as textures on CPU adapters (null elsewhere), read by matmul's bTexture. */
+  textures: {
+    inProj: MatrixTexture | null;
+    outProj: MatrixTexture | null;
+    fc: MatrixTexture | null;
+    proj: MatrixTexture | null;
+  };
 }
 
-const NAMES = {
+const VECTORS = {
   ln1Weight: "ln_1.weight",
   ln1Bias: "ln_1.bias",
-  inProjWeight: "attn.in_proj_weight",
   inProjBias: "attn.in_proj_bias",
-  outProjWeight: "attn.out_proj.weight",
   outProjBias: "attn.out_proj.bias",
   ln2Weight: "ln_2.weight",
   ln2Bias: "ln_2.bias",
-  fcWeight: "mlp.c_fc.weight",
   fcBias: "mlp.c_fc.bias",
-  projWeight: "mlp.c_proj.weight",
   projBias: "mlp.c_proj.bias",
 } as const;
 
-export async function loadResidualBlock(load: ParamLoader, prefix: string): Promise<ResidualBlockParams> {
-  const entries = await Promise.all(
-    Object.entries(NAMES).map(async ([k, n]) => [k, await load(`${prefix}${n}`)] as const),
+export async function loadResidualBlock(
+  engine: Engine,
+  source: TensorSource,
+  prefix: string,
+): Promise<ResidualBlockParams> {
+  const load = paramLoader(engine, source, prefix);
+  const vectors = Object.fromEntries(
+    await Promise.all(Object.entries(VECTORS).map(async ([k, n]) => [k, await load(n)] as const)),
   );
-  return Object.fromEntries(entries) as unknown as ResidualBlockParams;
+  const weight = (n: string) => loadWeightWithTexture(engine, source, `${prefix}${n}`);
+  const [inProj, outProj, fc, proj] = [
+    await weight("attn.in_proj_weight"),
+    await weight("attn.out_proj.weight"),
+    await weight("mlp.c_fc.weight"),
+    await weight("mlp.c_proj.weight"),
+  ];
+  return {
+    ...(vectors as Pick<ResidualBlockParams, keyof typeof VECTORS>),
+    inProjWeight: inProj.tensor,
+    outProjWeight: outProj.tensor,
+    fcWeight: fc.tensor,
+    projWeight: proj.tensor,
+    textures: { inProj: inProj.texture, outProj: outProj.texture, fc: fc.texture, proj: proj.texture },
+  };
+}
+
+export function disposeResidualBlock(p: ResidualBlockParams): void {
+  const { textures, ...tensors } = p;
+  for (const t of Object.values(textures)) t?.dispose();
+  for (const t of Object.values(tensors)) t.dispose();
 }
 
 /**
@@ -48,16 +88,22 @@ export function residualBlock(x: Tensor, p: ResidualBlockParams, heads: number, 
   const d = W / heads;
   return x.engine.scope(() => {
     const h = layerNorm(x, p.ln1Weight, p.ln1Bias, { eps: 1e-5 }).reshape([N * L, W]);
-    const qkv = matmul(h, p.inProjWeight, { transB: true, bias: p.inProjBias }).reshape([N, L, 3, heads, d]);
+    const qkv = matmul(h, p.inProjWeight, { transB: true, bias: p.inProjBias, bTexture: p.textures.inProj }).reshape([
+      N,
+      L,
+      3,
+      heads,
+      d,
+    ]);
     const split = permute(qkv, [2, 0, 3, 1, 4]).reshape([3, N * heads, L, d]);
     const [q, k, v] = [0, 1, 2].map((i) => slice(split, [{ start: i, end: i + 1 }]).reshape([N * heads, L, d]));
     const a = attention(q!, k!, v!, { mask, scale: 1 / Math.sqrt(d) }).reshape([N, heads, L, d]);
     const merged = permute(a, [0, 2, 1, 3]).reshape([N * L, W]);
-    const o = matmul(merged, p.outProjWeight, { transB: true, bias: p.outProjBias });
+    const o = matmul(merged, p.outProjWeight, { transB: true, bias: p.outProjBias, bTexture: p.textures.outProj });
     const x1 = add(x, o.reshape([N, L, W]));
     const h2 = layerNorm(x1, p.ln2Weight, p.ln2Bias, { eps: 1e-5 }).reshape([N * L, W]);
-    const f = matmul(h2, p.fcWeight, { transB: true, bias: p.fcBias, activation: "gelu" });
-    const m = matmul(f, p.projWeight, { transB: true, bias: p.projBias });
+    const f = matmul(h2, p.fcWeight, { transB: true, bias: p.fcBias, activation: "gelu", bTexture: p.textures.fc });
+    const m = matmul(f, p.projWeight, { transB: true, bias: p.projBias, bTexture: p.textures.proj });
     return add(x1, m.reshape([N, L, W]));
   });
 }

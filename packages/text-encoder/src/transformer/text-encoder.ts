@@ -10,7 +10,7 @@ import {
   type Tensor,
   type TensorSource,
 } from "@fcclip/tensor-core";
-import { loadResidualBlock, type ResidualBlockParams, residualBlock } from "./residual-block.js";
+import { disposeResidualBlock, loadResidualBlock, type ResidualBlockParams, residualBlock } from "./residual-block.js";
 
 /** Text tower sizes: convnext_large_d_320 has width 768, 16 layers, 12 heads, context 77, embed 768. */
 export interface TextTowerShape {
@@ -50,7 +50,8 @@ export class ClipTextEncoder {
   ): Promise<ClipTextEncoder> {
     const load = paramLoader(engine, source, prefix);
     const blocks: ResidualBlockParams[] = [];
-    for (let i = 0; i < shape.layers; i++) blocks.push(await loadResidualBlock(load, `transformer.resblocks.${i}.`));
+    for (let i = 0; i < shape.layers; i++)
+      blocks.push(await loadResidualBlock(engine, source, `${prefix}transformer.resblocks.${i}.`));
     return new ClipTextEncoder(
       engine,
       shape,
@@ -122,7 +123,7 @@ export class ClipTextEncoder {
       this.projection,
       ...this.masks.values(),
     ];
-    for (const b of this.blocks) all.push(...Object.values(b));
+    for (const b of this.blocks) disposeResidualBlock(b);
     for (const t of all) t.dispose();
   }
 }
