@@ -1,4 +1,14 @@
-import { add, layerNorm, matmul, type ParamLoader, type Tensor } from "@fcclip/tensor-core";
+import {
+  add,
+  type Engine,
+  layerNorm,
+  loadWeightWithTexture,
+  type MatrixTexture,
+  matmul,
+  paramLoader,
+  type Tensor,
+  type TensorSource,
+} from "@fcclip/tensor-core";
 import { type LevelGeometry, loadMSDeformAttn, type MSDeformAttnParams, msDeformAttn } from "./ms-deform-attn.js";
 
 export interface EncoderLayerParams {
@@ -11,31 +21,34 @@ export interface EncoderLayerParams {
   linear2Bias: Tensor;
   norm2Weight: Tensor;
   norm2Bias: Tensor;
+  /** FFN weights as textures on CPU adapters (matmul's bTexture); null elsewhere. */
+  linear1Texture: MatrixTexture | null;
+  linear2Texture: MatrixTexture | null;
 }
 
-export async function loadEncoderLayer(load: ParamLoader, prefix: string): Promise<EncoderLayerParams> {
-  const t = await Promise.all(
-    [
-      "norm1.weight",
-      "norm1.bias",
-      "linear1.weight",
-      "linear1.bias",
-      "linear2.weight",
-      "linear2.bias",
-      "norm2.weight",
-      "norm2.bias",
-    ].map((n) => load(`${prefix}${n}`)),
+export async function loadEncoderLayer(
+  engine: Engine,
+  source: TensorSource,
+  prefix: string,
+): Promise<EncoderLayerParams> {
+  const load = paramLoader(engine, source, prefix);
+  const [norm1Weight, norm1Bias, linear1Bias, linear2Bias, norm2Weight, norm2Bias] = await Promise.all(
+    ["norm1.weight", "norm1.bias", "linear1.bias", "linear2.bias", "norm2.weight", "norm2.bias"].map((n) => load(n)),
   );
+  const linear1 = await loadWeightWithTexture(engine, source, `${prefix}linear1.weight`);
+  const linear2 = await loadWeightWithTexture(engine, source, `${prefix}linear2.weight`);
   return {
-    selfAttn: await loadMSDeformAttn(load, `${prefix}self_attn.`),
-    norm1Weight: t[0]!,
-    norm1Bias: t[1]!,
-    linear1Weight: t[2]!,
-    linear1Bias: t[3]!,
-    linear2Weight: t[4]!,
-    linear2Bias: t[5]!,
-    norm2Weight: t[6]!,
-    norm2Bias: t[7]!,
+    selfAttn: await loadMSDeformAttn(load, "self_attn."),
+    norm1Weight: norm1Weight!,
+    norm1Bias: norm1Bias!,
+    linear1Weight: linear1.tensor,
+    linear1Bias: linear1Bias!,
+    linear2Weight: linear2.tensor,
+    linear2Bias: linear2Bias!,
+    norm2Weight: norm2Weight!,
+    norm2Bias: norm2Bias!,
+    linear1Texture: linear1.texture,
+    linear2Texture: linear2.texture,
   };
 }
 
@@ -55,14 +68,21 @@ export function encoderLayer(
     const h = matmul(x1.reshape([N * S, C]), p.linear1Weight, {
       transB: true,
       bias: p.linear1Bias,
+      bTexture: p.linear1Texture,
       activation: "relu",
     });
-    const f = matmul(h, p.linear2Weight, { transB: true, bias: p.linear2Bias }).reshape([N, S, C]);
+    const f = matmul(h, p.linear2Weight, { transB: true, bias: p.linear2Bias, bTexture: p.linear2Texture }).reshape([
+      N,
+      S,
+      C,
+    ]);
     return layerNorm(add(x1, f), p.norm2Weight, p.norm2Bias, { eps: 1e-5 });
   });
 }
 
 export function disposeEncoderLayer(p: EncoderLayerParams): void {
-  const { selfAttn, ...rest } = p;
+  const { selfAttn, linear1Texture, linear2Texture, ...rest } = p;
+  linear1Texture?.dispose();
+  linear2Texture?.dispose();
   for (const t of [...Object.values(selfAttn), ...Object.values(rest)]) t.dispose();
 }

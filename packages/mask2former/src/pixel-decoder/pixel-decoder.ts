@@ -82,7 +82,7 @@ export class MSDeformAttnPixelDecoder {
     }
     const layers = [];
     for (let i = 0; i < config.encoderLayers; i++)
-      layers.push(await loadEncoderLayer(load, `transformer.encoder.layers.${i}.`));
+      layers.push(await loadEncoderLayer(engine, source, `${prefix}transformer.encoder.layers.${i}.`));
     return new MSDeformAttnPixelDecoder(
       { groups: 32, ...config },
       inputProj,
