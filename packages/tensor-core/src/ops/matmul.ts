@@ -446,20 +446,28 @@ ${rows.map((i) => `      ${vecs.map((v) => `acc${i}_${v} += a${i}[${u}] * b${v};
   }`;
 }
 
-/**
- * The CPU-flavor kernel with a texture-fed left operand: lanes take 8-row blocks of A (texel fetches), all lanes of
- * a workgroup share one 8-column block of B (uniform vec4 loads, one scalar load + broadcast on lavapipe).
- */
-function encodeTextureA(
+interface TextureKernel {
+  name: string;
+  /** The storage-buffer operand ("a" or "b"), read as vec4<f32>. */
+  operand: "a" | "b";
+  tensor: Tensor;
+  workgroups: [number, number];
+  /** WGSL run once the batch offsets (oa or ob, and oc) are known: sets m0, n0 and accumulates acc{i}_{0,1} over K. */
+  body: string;
+}
+
+/** Shared driver of the texture-fed kernels: parameters, bindings, batch offsets, and the 8×8 epilogue and stores. */
+function runTextureKernel(
+  k: TextureKernel,
   tex: MatrixTexture,
-  b: Tensor,
   out: Tensor,
   o: MatmulOptions,
   g: Geometry,
   biasAxis: "n" | "m",
 ): void {
   const { M, N, K } = g;
-  const [bShape, , sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
+  const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
+  const strides = k.operand === "a" ? sa : sb;
   const act = o.activation ?? "none";
   const params: Param[] = [
     ["M", "u32", M],
@@ -468,19 +476,20 @@ function encodeTextureA(
     ["alpha", "f32", o.alpha ?? 1],
     ...bShape.flatMap((n, d): Param[] => [
       [`bs${d}`, "u32", n],
-      [`bb${d}`, "u32", sb[d]!],
+      [`bt${d}`, "u32", strides[d]!],
       [`bc${d}`, "u32", sc[d]!],
     ]),
   ];
-  const inputs = [b.binding()];
-  const decls: [string, string][] = [["b", "vec4<f32>"]];
+  const inputs = [k.tensor.binding()];
+  const decls: [string, string][] = [[k.operand, "vec4<f32>"]];
   if (o.bias) {
     inputs.push(o.bias.binding());
     decls.push(["bias", o.bias.dtype]);
   }
-  let batchCode = "  var rem = wid.z;\n  var ob = 0u;\n  var oc = 0u;\n";
+  const off = `o${k.operand}`;
+  let batchCode = `  var rem = wid.z;\n  var ${off} = 0u;\n  var oc = 0u;\n`;
   for (let d = bShape.length - 1; d >= 0; d--) {
-    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; ob += c * p.bb${d}; oc += c * p.bc${d}; }\n`;
+    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; ${off} += c * p.bt${d}; oc += c * p.bc${d}; }\n`;
   }
   const rows = [...Array(8).keys()];
   const bias = (idx: string) => load(o.bias!.dtype, "bias", idx);
@@ -494,40 +503,23 @@ function encodeTextureA(
     }
     return activationWgsl4(act, `(${e})`);
   };
-  b.engine.run({
-    name: "matmul_texture_a",
+  k.tensor.engine.run({
+    name: k.name,
     key: `${o.bias ? o.bias.dtype : "-"}|${biasAxis}|${act}|${bShape.length}`,
     params,
     inputs,
     outputs: [out.binding()],
     textures: [tex.view],
-    workgroups: [Math.ceil(N / 8), Math.ceil(M / 64), sizeOf(bShape)],
+    workgroups: [...k.workgroups, sizeOf(bShape)],
     wgsl: () => `${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}
-@group(0) @binding(${inputs.length + 2}) var A: texture_2d<f32>;
+@group(0) @binding(${inputs.length + 2}) var T: texture_2d<f32>;
 ${act === "gelu" ? ERF_WGSL : ""}
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
 ${batchCode}
-  let m0 = (wid.y * 8u + lid.x) * 8u;
-  let n0 = wid.x * 8u;
-  let N4 = p.N / 4u;
   let K4 = p.K / 4u;
-  let b0c = ob / 4u + min(n0 / 4u, N4 - 1u);
-  let b1c = ob / 4u + min(n0 / 4u + 1u, N4 - 1u);
-${rows.map((i) => `  let r${i} = min(m0 + ${i}u, p.M - 1u);\n  var acc${i}_0 = vec4<f32>(0.0);\n  var acc${i}_1 = vec4<f32>(0.0);`).join("\n")}
-  for (var k4 = 0u; k4 < K4; k4++) {
-${rows.map((i) => `    let a${i} = textureLoad(A, vec2<u32>(k4, r${i}), 0);`).join("\n")}
-${[0, 1, 2, 3]
-  .map(
-    (u) => `    {
-      let kk = (k4 * 4u + ${u}u) * N4;
-      let b0 = b[b0c + kk];
-      let b1 = b[b1c + kk];
-${rows.map((i) => `      acc${i}_0 += a${i}[${u}] * b0; acc${i}_1 += a${i}[${u}] * b1;`).join("\n")}
-    }`,
-  )
-  .join("\n")}
-  }
+${rows.map((i) => `  var acc${i}_0 = vec4<f32>(0.0);\n  var acc${i}_1 = vec4<f32>(0.0);`).join("\n")}
+${k.body}
 ${rows
   .map(
     (i) => `  if (m0 + ${i}u < p.M) {
@@ -547,6 +539,49 @@ ${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + $
   });
 }
 
+const ROWS = [...Array(8).keys()];
+
+/**
+ * Texture-fed left operand: lanes take 8-row blocks of A (texel fetches), all lanes of a workgroup share one 8-column
+ * block of B (uniform vec4 loads, one scalar load + broadcast on lavapipe).
+ */
+function encodeTextureA(
+  tex: MatrixTexture,
+  b: Tensor,
+  out: Tensor,
+  o: MatmulOptions,
+  g: Geometry,
+  biasAxis: "n" | "m",
+): void {
+  const body = `  let m0 = (wid.y * 8u + lid.x) * 8u;
+  let n0 = wid.x * 8u;
+  let N4 = p.N / 4u;
+  let b0c = ob / 4u + min(n0 / 4u, N4 - 1u);
+  let b1c = ob / 4u + min(n0 / 4u + 1u, N4 - 1u);
+${ROWS.map((i) => `  let r${i} = min(m0 + ${i}u, p.M - 1u);`).join("\n")}
+  for (var k4 = 0u; k4 < K4; k4++) {
+${ROWS.map((i) => `    let a${i} = textureLoad(T, vec2<u32>(k4, r${i}), 0);`).join("\n")}
+${[0, 1, 2, 3]
+  .map(
+    (u) => `    {
+      let kk = (k4 * 4u + ${u}u) * N4;
+      let b0 = b[b0c + kk];
+      let b1 = b[b1c + kk];
+${ROWS.map((i) => `      acc${i}_0 += a${i}[${u}] * b0; acc${i}_1 += a${i}[${u}] * b1;`).join("\n")}
+    }`,
+  )
+  .join("\n")}
+  }`;
+  runTextureKernel(
+    { name: "matmul_texture_a", operand: "b", tensor: b, workgroups: [Math.ceil(g.N / 8), Math.ceil(g.M / 64)], body },
+    tex,
+    out,
+    o,
+    g,
+    biasAxis,
+  );
+}
+
 /**
  * Texture-fed right operand for `x · Wᵀ` with W [N, K] in a MatrixTexture: lanes take 8-column blocks (8 rows of W,
  * texel fetches), all lanes of a workgroup share 8 rows of A (uniform vec4 loads along K), products by dot().
@@ -559,87 +594,24 @@ function encodeTextureB(
   g: Geometry,
   biasAxis: "n" | "m",
 ): void {
-  const { M, N, K } = g;
-  const [bShape, sa, , sc] = g.batchStrides as [number[], number[], number[], number[]];
-  const act = o.activation ?? "none";
-  const params: Param[] = [
-    ["M", "u32", M],
-    ["N", "u32", N],
-    ["K", "u32", K],
-    ["alpha", "f32", o.alpha ?? 1],
-    ...bShape.flatMap((n, d): Param[] => [
-      [`bs${d}`, "u32", n],
-      [`ba${d}`, "u32", sa[d]!],
-      [`bc${d}`, "u32", sc[d]!],
-    ]),
-  ];
-  const inputs = [a.binding()];
-  const decls: [string, string][] = [["a", "vec4<f32>"]];
-  if (o.bias) {
-    inputs.push(o.bias.binding());
-    decls.push(["bias", o.bias.dtype]);
-  }
-  let batchCode = "  var rem = wid.z;\n  var oa = 0u;\n  var oc = 0u;\n";
-  for (let d = bShape.length - 1; d >= 0; d--) {
-    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; oa += c * p.ba${d}; oc += c * p.bc${d}; }\n`;
-  }
-  const rows = [...Array(8).keys()];
   const cols = [...Array(8).keys()];
-  const bias = (idx: string) => load(o.bias!.dtype, "bias", idx);
-  const epilogue = (i: number, v: number) => {
-    let e = `acc${i}_${v} * p.alpha`;
-    if (o.bias) {
-      e +=
-        biasAxis === "n"
-          ? ` + vec4<f32>(${[0, 1, 2, 3].map((j) => bias(`min(n0 + ${v * 4 + j}u, p.N - 1u)`)).join(", ")})`
-          : ` + ${bias(`min(m0 + ${i}u, p.M - 1u)`)}`;
-    }
-    return activationWgsl4(act, `(${e})`);
-  };
-  a.engine.run({
-    name: "matmul_texture_b",
-    key: `${o.bias ? o.bias.dtype : "-"}|${biasAxis}|${act}|${bShape.length}`,
-    params,
-    inputs,
-    outputs: [out.binding()],
-    textures: [tex.view],
-    workgroups: [Math.ceil(N / 64), Math.ceil(M / 8), sizeOf(bShape)],
-    wgsl: () => `${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}
-@group(0) @binding(${inputs.length + 2}) var W: texture_2d<f32>;
-${act === "gelu" ? ERF_WGSL : ""}
-@compute @workgroup_size(8)
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-${batchCode}
-  let m0 = wid.y * 8u;
+  const body = `  let m0 = wid.y * 8u;
   let n0 = (wid.x * 8u + lid.x) * 8u;
-  let K4 = p.K / 4u;
-${rows.map((i) => `  let ra${i} = oa / 4u + min(m0 + ${i}u, p.M - 1u) * K4;`).join("\n")}
+${ROWS.map((i) => `  let ra${i} = oa / 4u + min(m0 + ${i}u, p.M - 1u) * K4;`).join("\n")}
 ${cols.map((j) => `  let wn${j} = min(n0 + ${j}u, p.N - 1u);`).join("\n")}
-${rows.map((i) => `  var acc${i}_0 = vec4<f32>(0.0);\n  var acc${i}_1 = vec4<f32>(0.0);`).join("\n")}
   for (var k4 = 0u; k4 < K4; k4++) {
-${cols.map((j) => `    let w${j} = textureLoad(W, vec2<u32>(k4, wn${j}), 0);`).join("\n")}
-${rows
-  .map(
-    (i) =>
-      `    { let av = a[ra${i} + k4]; acc${i}_0 += vec4<f32>(dot(av, w0), dot(av, w1), dot(av, w2), dot(av, w3)); acc${i}_1 += vec4<f32>(dot(av, w4), dot(av, w5), dot(av, w6), dot(av, w7)); }`,
-  )
-  .join("\n")}
-  }
-${rows
-  .map(
-    (i) => `  if (m0 + ${i}u < p.M) {
-    let crow = oc + (m0 + ${i}u) * p.N;
-${[0, 1]
-  .map(
-    (v) => `    {
-      let r = ${epilogue(i, v)};
-${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + ${v * 4 + j}u] = r[${j}]; }`).join("\n")}
-    }`,
-  )
-  .join("\n")}
-  }`,
-  )
-  .join("\n")}
-}`,
-  });
+${cols.map((j) => `    let w${j} = textureLoad(T, vec2<u32>(k4, wn${j}), 0);`).join("\n")}
+${ROWS.map(
+  (i) =>
+    `    { let av = a[ra${i} + k4]; acc${i}_0 += vec4<f32>(dot(av, w0), dot(av, w1), dot(av, w2), dot(av, w3)); acc${i}_1 += vec4<f32>(dot(av, w4), dot(av, w5), dot(av, w6), dot(av, w7)); }`,
+).join("\n")}
+  }`;
+  runTextureKernel(
+    { name: "matmul_texture_b", operand: "a", tensor: a, workgroups: [Math.ceil(g.N / 64), Math.ceil(g.M / 8)], body },
+    tex,
+    out,
+    o,
+    g,
+    biasAxis,
+  );
 }
