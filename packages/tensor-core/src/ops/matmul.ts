@@ -308,21 +308,7 @@ ${batchCode}
   let n0 = (wid.x * ${WG}u + lid.x) * ${TN}u;
 ${rows.flatMap((i) => vecs.map((v) => `  var acc${i}_${v} = vec4<f32>(0.0);`)).join("\n")}
 ${mainLoop}
-${rows
-  .map(
-    (i) => `  if (m0 + ${i}u < p.M) {
-    let crow = oc + (m0 + ${i}u) * p.ldc;
-${vecs
-  .map(
-    (v) => `    {
-      let r = ${epilogue4(`acc${i}_${v}`, `(m0 + ${i}u)`, `n0 + ${v * 4}u`, "crow")};
-${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + ${v * 4 + j}u] = r[${j}]; }`).join("\n")}
-    }`,
-  )
-  .join("\n")}
-  }`,
-  )
-  .join("\n")}
+${storeBlock(rows, vecs, "p.ldc", (i, v) => epilogue4(`acc${i}_${v}`, `(m0 + ${i}u)`, `n0 + ${v * 4}u`, "crow"))}
 }`,
     });
     return;
@@ -446,6 +432,33 @@ ${rows.map((i) => `      ${vecs.map((v) => `acc${i}_${v} += a${i}[${u}] * b${v};
   }`;
 }
 
+/**
+ * Bounds-checked stores of a register block: rows i of vec4 accumulators v, each finished by `value(i, v)` (a vec4
+ * expression that may use `crow`, the row's first element in C). Shared by the register and texture kernels.
+ */
+function storeBlock(
+  rows: readonly number[],
+  vecs: readonly number[],
+  ldc: string,
+  value: (i: number, v: number) => string,
+): string {
+  return rows
+    .map(
+      (i) => `  if (m0 + ${i}u < p.M) {
+    let crow = oc + (m0 + ${i}u) * ${ldc};
+${vecs
+  .map(
+    (v) => `    {
+      let r = ${value(i, v)};
+${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + ${v * 4 + j}u] = r[${j}]; }`).join("\n")}
+    }`,
+  )
+  .join("\n")}
+  }`,
+    )
+    .join("\n");
+}
+
 interface TextureKernel {
   name: string;
   /** The storage-buffer operand ("a" or "b"), read as vec4<f32>. */
@@ -520,21 +533,7 @@ ${batchCode}
   let K4 = p.K / 4u;
 ${rows.map((i) => `  var acc${i}_0 = vec4<f32>(0.0);\n  var acc${i}_1 = vec4<f32>(0.0);`).join("\n")}
 ${k.body}
-${rows
-  .map(
-    (i) => `  if (m0 + ${i}u < p.M) {
-    let crow = oc + (m0 + ${i}u) * p.N;
-${[0, 1]
-  .map(
-    (v) => `    {
-      let r = ${epilogue(i, v)};
-${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + ${v * 4 + j}u] = r[${j}]; }`).join("\n")}
-    }`,
-  )
-  .join("\n")}
-  }`,
-  )
-  .join("\n")}
+${storeBlock(rows, [0, 1], "p.N", epilogue)}
 }`,
   });
 }
