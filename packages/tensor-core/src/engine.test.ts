@@ -20,6 +20,12 @@ describe("engine", async () => {
     expect(["cpu", "gpu"]).toContain(e.flavor);
   });
 
+  test("software adapters (lavapipe under Node, SwiftShader in Chromium) get the CPU kernel flavor", () => {
+    const text = `${e.adapterInfo.vendor} ${e.adapterInfo.architecture} ${e.adapterInfo.description}`.toLowerCase();
+    const software = /llvmpipe|lavapipe|swiftshader/.test(text);
+    expect(e.flavor).toBe(software ? "cpu" : "gpu");
+  });
+
   test("upload/download round-trips every dtype", async () => {
     expect(Array.from(await e.tensor([1.5, -2, 3], [3]).read())).toEqual([1.5, -2, 3]);
     expect(Array.from(await e.tensor(new Int32Array([-7, 8]), [2]).read())).toEqual([-7, 8]);

@@ -5,7 +5,7 @@ import { type BinaryOp, binary } from "./binary.js";
 
 describe("binary ops with broadcasting vs PyTorch", async () => {
   const e = await testEngine();
-  for (const c of loadFixtures("binary")) {
+  for (const c of await loadFixtures("binary")) {
     test(c.name, async () => {
       const p = c.params as { op: BinaryOp; dtype?: "f16" };
       if (p.dtype === "f16" && !e.hasF16) return;

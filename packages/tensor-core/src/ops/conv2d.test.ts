@@ -5,7 +5,7 @@ import { conv2d } from "./conv2d.js";
 
 describe("conv2d vs PyTorch", async () => {
   const e = await testEngine();
-  for (const c of loadFixtures("conv2d")) {
+  for (const c of await loadFixtures("conv2d")) {
     test(c.name, async () => {
       const p = c.params as { stride: number; padding: number; dilation: number; groups: number };
       const y = e.scope(() =>

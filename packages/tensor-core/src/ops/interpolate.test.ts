@@ -5,7 +5,7 @@ import { interpolate } from "./interpolate.js";
 
 describe("interpolate vs PyTorch", async () => {
   const e = await testEngine();
-  for (const c of loadFixtures("interpolate")) {
+  for (const c of await loadFixtures("interpolate")) {
     test(c.name, async () => {
       const p = c.params as { size: [number, number]; mode: "bilinear" | "nearest"; alignCorners: boolean | null };
       const y = e.scope(() =>

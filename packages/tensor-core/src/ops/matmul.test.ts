@@ -15,7 +15,7 @@ interface P {
 
 describe("matmul vs PyTorch", async () => {
   const e = await testEngine();
-  const cases = loadFixtures("matmul");
+  const cases = await loadFixtures("matmul");
   for (const flavor of ["cpu", "gpu"] as const) {
     for (const c of cases) {
       test(`${flavor} ${c.name}`, async () => {

@@ -8,7 +8,7 @@ import { type ReduceOp, reduce, topk } from "./reduce.js";
 describe("deformable sampling, mask pooling, reductions vs PyTorch", async () => {
   const e = await testEngine();
 
-  for (const c of loadFixtures("ms_deform_attn")) {
+  for (const c of await loadFixtures("ms_deform_attn")) {
     test(`msDeformAttn ${c.name}`, async () => {
       const shapes = c.params.shapes as [number, number][];
       const y = e.scope(() =>
@@ -20,7 +20,7 @@ describe("deformable sampling, mask pooling, reductions vs PyTorch", async () =>
     });
   }
 
-  for (const c of loadFixtures("mask_pooling")) {
+  for (const c of await loadFixtures("mask_pooling")) {
     test(`maskPooling ${c.name}`, async () => {
       const y = e.scope(() => maskPooling(upload(e, c.t("x")), upload(e, c.t("masks"))));
       expectClose(await y.read(), c.t("y"), 2e-6, c.name);
@@ -28,7 +28,7 @@ describe("deformable sampling, mask pooling, reductions vs PyTorch", async () =>
     });
   }
 
-  for (const c of loadFixtures("reduce")) {
+  for (const c of await loadFixtures("reduce")) {
     test(`reduce ${c.name}`, async () => {
       const p = c.params as { op: ReduceOp | "topk"; axes?: number[]; k?: number };
       const x = upload(e, c.t("x"));

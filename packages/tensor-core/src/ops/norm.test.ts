@@ -5,7 +5,7 @@ import { groupNorm, layerNorm } from "./norm.js";
 
 describe("LayerNorm / GroupNorm vs PyTorch", async () => {
   const e = await testEngine();
-  for (const c of loadFixtures("norm")) {
+  for (const c of await loadFixtures("norm")) {
     test(c.name, async () => {
       const p = c.params as { kind: "layer" | "group"; axis?: number; groups?: number; eps: number };
       const y = e.scope(() => {

@@ -5,7 +5,7 @@ import { attention, softmax } from "./softmax.js";
 
 describe("softmax and attention vs PyTorch", async () => {
   const e = await testEngine();
-  for (const c of loadFixtures("softmax")) {
+  for (const c of await loadFixtures("softmax")) {
     test(c.name, async () => {
       const y = e.scope(() => {
         if (c.params.kind === "attention") {

@@ -5,7 +5,7 @@ import { type UnaryOp, unary } from "./unary.js";
 
 describe("unary ops vs PyTorch", async () => {
   const e = await testEngine();
-  for (const c of loadFixtures("unary")) {
+  for (const c of await loadFixtures("unary")) {
     test(c.name, async () => {
       const p = c.params as { op: UnaryOp; dtype?: "f16"; scale?: number; shift?: number };
       if (p.dtype === "f16" && !e.hasF16) return;

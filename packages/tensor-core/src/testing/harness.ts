@@ -3,14 +3,9 @@
  * comparisons with explicit tolerances. Test files only touch the engine through here and the public API, so the
  * same suite can run on another device.
  */
-import { readFileSync } from "node:fs";
-import { dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { expect } from "vitest";
 import { Engine, type EngineOptions } from "../engine.js";
 import type { Tensor } from "../tensor.js";
-
-const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures");
 
 export interface FixtureTensor {
   shape: number[];
@@ -25,11 +20,27 @@ export interface FixtureCase {
   t: (name: string) => FixtureTensor;
 }
 
-export function loadFixtures(op: string): FixtureCase[] {
-  const meta = JSON.parse(readFileSync(join(FIXTURES, `${op}.json`), "utf8")) as { cases: Omit<FixtureCase, "t">[] };
-  const bytes = readFileSync(join(FIXTURES, `${op}.safetensors`));
-  const headerLen = Number(bytes.readBigUInt64LE(0));
-  const header = JSON.parse(bytes.subarray(8, 8 + headerLen).toString("utf8")) as Record<
+/** A fixture file's bytes: from disk under Node, from the test server in a browser. */
+async function fixtureBytes(file: string): Promise<Uint8Array> {
+  const url = new URL(`../../fixtures/${file}`, import.meta.url);
+  if (url.protocol === "file:") {
+    // A variable specifier keeps the browser bundler away from the Node module.
+    const fs = "node:fs/promises";
+    const { readFile } = (await import(/* @vite-ignore */ fs)) as typeof import("node:fs/promises");
+    return new Uint8Array(await readFile(url));
+  }
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`fixture ${file}: HTTP ${res.status} from ${url}`);
+  return new Uint8Array(await res.arrayBuffer());
+}
+
+export async function loadFixtures(op: string): Promise<FixtureCase[]> {
+  const meta = JSON.parse(new TextDecoder().decode(await fixtureBytes(`${op}.json`))) as {
+    cases: Omit<FixtureCase, "t">[];
+  };
+  const bytes = await fixtureBytes(`${op}.safetensors`);
+  const headerLen = Number(new DataView(bytes.buffer, bytes.byteOffset).getBigUint64(0, true));
+  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + headerLen))) as Record<
     string,
     { dtype: string; shape: number[]; data_offsets: [number, number] }
   >;
