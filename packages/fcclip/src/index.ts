@@ -1,4 +1,12 @@
 // The browser-safe API (no Node modules); file and image I/O for Node is in "@fcclip/core/node".
+export {
+  ConfigError,
+  type ConfigSource,
+  type ResolvedConfig,
+  readConfigTree,
+  resolveConfigFrom,
+  urlConfigSource,
+} from "./config/config.js";
 export { type EnsembleInput, type EnsembleOutput, geometricEnsemble } from "./model/ensemble.js";
 export {
   type ClassifierStore,
@@ -9,6 +17,8 @@ export {
   type SegmentResult,
 } from "./model/fcclip-model.js";
 export { classColor, type LegendEntry, renderOverlay } from "./output/overlay.js";
+export { encodePng } from "./output/png.js";
+export { type OutputFiles, resultFiles } from "./output/write-results.js";
 export { finalMaskLogits, type MaskGeometry } from "./postprocess/final-masks.js";
 export {
   type InferenceOptions,

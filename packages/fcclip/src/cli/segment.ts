@@ -4,7 +4,7 @@ import { basename, dirname, extname, join, resolve } from "node:path";
 import { Engine, fileSource, type HostTensor, safetensorsChunks } from "@fcclip/tensor-core";
 import { ClipTokenizer } from "@fcclip/text-encoder";
 import { directoryStore } from "../cache/directory-store.js";
-import { resolveConfig } from "../config/config.js";
+import { resolveConfig } from "../config/config-files.js";
 import { decodeImage } from "../image/decode.js";
 import { FcclipModel } from "../model/fcclip-model.js";
 import { resultFiles } from "../output/write-results.js";
@@ -153,7 +153,7 @@ export async function segment(args: SegmentArgs): Promise<string[]> {
         throw new UsageError(`cannot create the output folder ${args.output}: ${e.message}`);
       });
       const stem = join(resolve(args.output), basename(file, extname(file)));
-      const outputs = resultFiles(img, file, out, vocab);
+      const outputs = await resultFiles(img, file, out, vocab);
       if (out.tensors) {
         const entries = [...out.tensors].map(([name, t]) => ({
           name,

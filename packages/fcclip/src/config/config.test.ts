@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
-import { ConfigError, resolveConfig } from "./config.js";
+import { ConfigError } from "./config.js";
+import { resolveConfig } from "./config-files.js";
 
 test("without a file: the official eval defaults; --opts override with YAML values", async () => {
   const c = await resolveConfig(undefined, [

@@ -1,5 +1,3 @@
-import { readFile } from "node:fs/promises";
-import { dirname, resolve } from "node:path";
 import { TensorCoreError } from "@fcclip/tensor-core";
 import { parse as parseYaml } from "yaml";
 import { DEFAULT_CONFIG, type FcclipConfig } from "../model/fcclip-model.js";
@@ -54,19 +52,34 @@ function merge(base: Tree, over: Tree): Tree {
   return out;
 }
 
+/** Where config files come from: the file system under Node, URLs (or picked files) in a browser. */
+export interface ConfigSource {
+  /** The file's text; a missing file is a ConfigError that names it. */
+  read(path: string): Promise<string>;
+  /** Where `_BASE_: base` points, seen from the file `from`. */
+  resolve(from: string, base: string): string;
+}
+
+/** Config files fetched over HTTP(S); `_BASE_` is resolved like a relative link. */
+export const urlConfigSource: ConfigSource = {
+  async read(url) {
+    let res: Response;
+    try {
+      res = await fetch(url);
+    } catch (e) {
+      throw new ConfigError(`cannot fetch config ${url}: ${(e as Error).message}`);
+    }
+    if (!res.ok) throw new ConfigError(`cannot fetch config ${url}: HTTP ${res.status}`);
+    return res.text();
+  },
+  resolve: (from, base) => new URL(base, new URL(from, globalThis.location?.href)).href,
+};
+
 /** Reads a detectron2 YAML config, following `_BASE_` (relative to the file) recursively. */
-export async function readConfigFile(path: string, seen = new Set<string>()): Promise<Tree> {
-  const abs = resolve(path);
-  if (seen.has(abs)) throw new ConfigError(`${path}: _BASE_ cycle`);
-  seen.add(abs);
-  let text: string;
-  try {
-    text = await readFile(abs, "utf8");
-  } catch (e) {
-    throw new ConfigError(
-      `cannot read config ${path}: ${(e as NodeJS.ErrnoException).code === "ENOENT" ? "no such file" : (e as Error).message}`,
-    );
-  }
+export async function readConfigTree(path: string, source: ConfigSource, seen = new Set<string>()): Promise<Tree> {
+  if (seen.has(path)) throw new ConfigError(`${path}: _BASE_ cycle`);
+  seen.add(path);
+  const text = await source.read(path);
   let tree: Tree;
   try {
     // PyYAML (what detectron2 uses) lets a later duplicate key win; the official configs rely on that.
@@ -74,9 +87,10 @@ export async function readConfigFile(path: string, seen = new Set<string>()): Pr
   } catch (e) {
     throw new ConfigError(`${path} is not valid YAML: ${(e as Error).message.split("\n")[0]}`);
   }
+  if (!tree || typeof tree !== "object" || Array.isArray(tree)) throw new ConfigError(`${path} is not a YAML mapping`);
   const base = tree._BASE_;
   delete tree._BASE_;
-  if (typeof base === "string") return merge(await readConfigFile(resolve(dirname(abs), base), seen), tree);
+  if (typeof base === "string") return merge(await readConfigTree(source.resolve(path, base), source, seen), tree);
   return tree;
 }
 
@@ -86,14 +100,18 @@ export interface ResolvedConfig {
   tasks: Task[];
 }
 
-/** Official defaults, then the config file (if any), then `--opts KEY VALUE` pairs (values parsed as YAML scalars). */
-export async function resolveConfig(
+/**
+ * Official defaults, then the config file (if any, read from `source`), then `--opts KEY VALUE` pairs (values parsed
+ * as YAML scalars).
+ */
+export async function resolveConfigFrom(
+  source: ConfigSource,
   file: string | undefined,
   opts: readonly [string, string][] = [],
 ): Promise<ResolvedConfig> {
   let tree: Tree = {};
   for (const [k, v] of Object.entries(KNOWN)) setPath(tree, k, v);
-  if (file) tree = merge(tree, await readConfigFile(file));
+  if (file) tree = merge(tree, await readConfigTree(file, source));
   for (const [key, raw] of opts) {
     if (!(key in KNOWN) && getPath(tree, key) === undefined) throw new ConfigError(`--opts: unknown config key ${key}`);
     let value: unknown;

@@ -1,5 +1,3 @@
-import { deflateSync } from "node:zlib";
-
 const CRC_TABLE = (() => {
   const t = new Uint32Array(256);
   for (let n = 0; n < 256; n++) {
@@ -27,11 +25,22 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
   return out;
 }
 
+/** zlib-wrapped deflate (what PNG's IDAT holds) with the platform's CompressionStream: browsers and Node alike. */
+async function zlibDeflate(raw: Uint8Array): Promise<Uint8Array> {
+  const stream = new Blob([raw as Uint8Array<ArrayBuffer>]).stream().pipeThrough(new CompressionStream("deflate"));
+  return new Uint8Array(await new Response(stream).arrayBuffer());
+}
+
 /**
  * A PNG: 8-bit RGB (3 channels), or 8/16-bit grayscale (1 channel). `data` holds samples row-major; 16-bit samples
  * come as a Uint16Array.
  */
-export function encodePng(width: number, height: number, channels: 1 | 3, data: Uint8Array | Uint16Array): Uint8Array {
+export async function encodePng(
+  width: number,
+  height: number,
+  channels: 1 | 3,
+  data: Uint8Array | Uint16Array,
+): Promise<Uint8Array> {
   const depth = data instanceof Uint16Array ? 16 : 8;
   const bpp = (channels * depth) / 8;
   const raw = new Uint8Array(height * (1 + width * bpp));
@@ -54,7 +63,7 @@ export function encodePng(width: number, height: number, channels: 1 | 3, data: 
   const parts = [
     Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]),
     chunk("IHDR", ihdr),
-    chunk("IDAT", deflateSync(raw)),
+    chunk("IDAT", await zlibDeflate(raw)),
     chunk("IEND", new Uint8Array(0)),
   ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));

@@ -28,7 +28,12 @@ function bboxes(ids: Int32Array, width: number, count: number): [number, number,
  * `.json` (image size, segments with names/scores/areas/boxes, the class list), `.semantic.png` (class per pixel,
  * 16-bit when there are more than 255 classes; 255/65535 = none), `.instances.json` (COCO RLE masks), `.overlay.png`.
  */
-export function resultFiles(image: RgbImage, file: string, seg: Segmentation, vocab: Vocabulary): OutputFiles {
+export async function resultFiles(
+  image: RgbImage,
+  file: string,
+  seg: Segmentation,
+  vocab: Vocabulary,
+): Promise<OutputFiles> {
   const files: OutputFiles = new Map();
   const { width, height } = seg;
   const enc = (o: unknown) => new TextEncoder().encode(`${JSON.stringify(o, null, 2)}\n`);
@@ -43,7 +48,7 @@ export function resultFiles(image: RgbImage, file: string, seg: Segmentation, vo
       rgb[i * 3 + 1] = (id >>> 8) & 255;
       rgb[i * 3 + 2] = (id >>> 16) & 255;
     }
-    files.set(".panoptic.png", encodePng(width, height, 3, rgb));
+    files.set(".panoptic.png", await encodePng(width, height, 3, rgb));
     const boxes = bboxes(ids, width, segments.length);
     json.segments = segments.map((s, i) => ({
       id: s.id,
@@ -59,7 +64,7 @@ export function resultFiles(image: RgbImage, file: string, seg: Segmentation, vo
   if (seg.semantic) {
     const wide = names.length > 255;
     const data = wide ? Uint16Array.from(seg.semantic) : Uint8Array.from(seg.semantic);
-    files.set(".semantic.png", encodePng(width, height, 1, data));
+    files.set(".semantic.png", await encodePng(width, height, 1, data));
   }
   if (seg.instances) {
     files.set(
@@ -92,6 +97,6 @@ export function resultFiles(image: RgbImage, file: string, seg: Segmentation, vo
     legend = [...new Set(seg.semantic)].sort((a, b) => a - b).map((c) => ({ label: names[c]!, color: classColor(c) }));
   }
   const overlay = renderOverlay(image, regions, classColor, legend);
-  files.set(".overlay.png", encodePng(overlay.width, overlay.height, 3, overlay.data));
+  files.set(".overlay.png", await encodePng(overlay.width, overlay.height, 3, overlay.data));
   return files;
 }

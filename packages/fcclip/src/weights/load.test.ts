@@ -104,6 +104,11 @@ describe.skipIf(!HAS_SHARED)(
         const blob = await collect(bundleChunks(w, cfg, { f16 }));
         const again = await loadFcclipWeights([blobSource(blob, "bundle.safetensors")], TINY);
         expect(again.architecture).toEqual(cfg.architecture);
+        // The bundle records its head counts: no config is needed, and config defaults do not override them.
+        for (const given of [{}, { heads: 8 }]) {
+          const alone = await loadFcclipWeights([blobSource(blob, "bundle.safetensors")], given);
+          expect(alone.architecture).toEqual(cfg.architecture);
+        }
         for (const [k, ref] of reference) {
           const { dtype, shape } = again.info(k);
           const got = toFloat32(await again.read(k));

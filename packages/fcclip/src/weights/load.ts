@@ -43,6 +43,27 @@ function detect(sd: StateDict): { layout: WeightsLayout; rename: (k: string) => 
   );
 }
 
+const definedOnly = (c: ArchitectureConfig): ArchitectureConfig =>
+  Object.fromEntries(Object.entries(c).filter(([, v]) => v !== undefined));
+
+/**
+ * What shapes cannot tell (attention heads, deformable points), as recorded by `fcclip convert` in a bundle's
+ * metadata: a bundle loads without the config files it was converted with, and its record wins over config defaults.
+ */
+function bundledHeads(dicts: readonly StateDict[]): ArchitectureConfig {
+  for (const sd of dicts) {
+    if (sd.metadata.format !== "fcclip-bundle" || !sd.metadata.architecture) continue;
+    let a: FcclipArchitecture;
+    try {
+      a = JSON.parse(sd.metadata.architecture) as FcclipArchitecture;
+    } catch {
+      throw new WeightsMismatchError([], [], [], `${sd.source.name}: the bundle's architecture metadata is not JSON`);
+    }
+    return { heads: a.pixelDecoder?.heads, points: a.pixelDecoder?.points, textHeads: a.clip?.textHeads };
+  }
+  return {};
+}
+
 /**
  * Assembles FC-CLIP weights from the files users have: the released heads checkpoint (`fcclip_cocopan.pth`, no CLIP
  * keys) plus open_clip's CLIP weights (`open_clip_pytorch_model.bin` or `.safetensors`, keys prefixed with
@@ -75,7 +96,7 @@ export async function loadFcclipWeights(
         "convnext_large_d_320 laion2b_s29b_b131k_ft_soup weights (open_clip_pytorch_model.bin or open_clip_model.safetensors)",
     );
   }
-  const architecture = inferArchitecture(shapes, config);
+  const architecture = inferArchitecture(shapes, { ...definedOnly(config), ...definedOnly(bundledHeads(dicts)) });
   validate(shapes, expectedShapes(architecture));
   return {
     architecture,

@@ -16,6 +16,8 @@ export interface StateDict {
   readonly skipped: readonly string[];
   /** Top-level keys of a PyTorch checkpoint's object, when it was a dict (e.g. ['model', 'iteration']). */
   readonly topLevelKeys: readonly string[];
+  /** A safetensors file's `__metadata__` (empty for PyTorch checkpoints). */
+  readonly metadata: Readonly<Record<string, string>>;
 }
 
 const WRAPPERS = ["model", "state_dict"];
@@ -35,6 +37,7 @@ export async function openStateDict(source: ByteSource): Promise<StateDict> {
       read: (k) => st.read(k),
       skipped: [],
       topLevelKeys: [],
+      metadata: st.metadata,
     };
   }
   const ckpt = await TorchCheckpoint.open(source);
@@ -64,5 +67,6 @@ export async function openStateDict(source: ByteSource): Promise<StateDict> {
     },
     skipped,
     topLevelKeys,
+    metadata: {},
   };
 }
