@@ -16,6 +16,7 @@ export {
   type SegmentOptions,
   type SegmentResult,
 } from "./model/fcclip-model.js";
+export { AdapterLimitsError, type BufferNeeds, bufferNeeds, checkAdapterLimits } from "./model/limits.js";
 export { classColor, type LegendEntry, renderOverlay } from "./output/overlay.js";
 export { encodePng } from "./output/png.js";
 export { type OutputFiles, resultFiles } from "./output/write-results.js";
@@ -37,6 +38,7 @@ export {
   shortestEdgeSize,
 } from "./preprocess/preprocess.js";
 export {
+  mergeVocabularies,
   parseInlineVocabulary,
   parsePromptEng,
   seenMask,
@@ -63,3 +65,4 @@ export {
   loadFcclipWeights,
   type WeightsLayout,
 } from "./weights/load.js";
+export { openClipTextHeads } from "./weights/open-clip-config.js";

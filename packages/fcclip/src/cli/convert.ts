@@ -5,6 +5,7 @@ import { fileSource } from "@fcclip/tensor-core";
 import type { ArchitectureConfig } from "../weights/architecture.js";
 import { bundleChunks, bundleConfig } from "../weights/bundle.js";
 import { loadFcclipWeights } from "../weights/load.js";
+import { openClipTextHeads } from "../weights/open-clip-config.js";
 import { progressBar } from "./progress.js";
 import { UsageError } from "./usage-error.js";
 
@@ -23,17 +24,17 @@ const OPTS: Record<string, keyof ArchitectureConfig> = {
 
 /** Reads an open_clip model config JSON (e.g. convnext_large_d_320.json) for what shapes cannot tell. */
 export async function clipConfigHeads(path: string): Promise<number> {
-  let cfg: { text_cfg?: { heads?: unknown } };
+  let text: string;
   try {
-    cfg = JSON.parse(await readFile(path, "utf8"));
+    text = await readFile(path, "utf8");
   } catch (e) {
     throw new UsageError(`cannot read the open_clip model config ${path}: ${(e as Error).message}`);
   }
-  const heads = cfg.text_cfg?.heads;
-  if (typeof heads !== "number" || !Number.isInteger(heads) || heads < 1) {
-    throw new UsageError(`${path} has no text_cfg.heads; it is not an open_clip model config`);
+  try {
+    return openClipTextHeads(text, path);
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
-  return heads;
 }
 
 /** `fcclip convert`: official file(s) → `<output>.safetensors` + `<output>.json`, written atomically. */

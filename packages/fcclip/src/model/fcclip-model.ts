@@ -20,6 +20,7 @@ import { preprocess } from "../preprocess/preprocess.js";
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
 import type { FcclipWeights } from "../weights/load.js";
 import { geometricEnsemble } from "./ensemble.js";
+import { checkAdapterLimits } from "./limits.js";
 
 /** Inference settings; defaults are the official ADE20K/COCO eval config (FCCLIP-SPEC §7.6). */
 export interface FcclipConfig {
@@ -115,6 +116,9 @@ export class FcclipModel {
     config: Partial<FcclipConfig> = {},
   ): Promise<FcclipModel> {
     const a = weights.architecture;
+    const cfg = { ...DEFAULT_CONFIG, ...config };
+    // Fail before minutes of weight uploads, not in the middle of the first image.
+    checkAdapterLimits(engine.limits, a, cfg);
     const clip = "backbone.clip_model.";
     const trunk = await ConvNeXtTrunk.load(engine, weights, `${clip}visual.trunk.`, {
       dims: a.clip.dims,
@@ -149,7 +153,7 @@ export class FcclipModel {
     const textFingerprint = await sha256Bytes(fingerprintParts);
     return new FcclipModel(
       engine,
-      { ...DEFAULT_CONFIG, ...config },
+      cfg,
       trunk,
       head,
       text,
@@ -162,15 +166,18 @@ export class FcclipModel {
     );
   }
 
-  /** T' = [per-synonym text classifier; normalised void embedding] on the GPU, cached per vocabulary. */
+  /**
+   * T' = [per-synonym text classifier; normalised void embedding] on the GPU, cached per vocabulary. `source` says
+   * where it came from: this model's memory, the store, or the text tower just now.
+   */
   async textClassifier(
     vocab: Vocabulary,
     opts: { onProgress?: (done: number, total: number) => void; store?: ClassifierStore } = {},
-  ) {
+  ): Promise<{ embeddings: Tensor; synonymsPerClass: number[]; source: "memory" | "store" | "encoded" }> {
     const classes = vocab.classes.map((c) => c.synonyms);
     const key = JSON.stringify(classes);
     const hit = this.classifiers.get(key);
-    if (hit) return hit;
+    if (hit) return { ...hit, source: "memory" };
     const synonymsPerClass = classes.map((c) => c.length);
     const rowsTotal = synonymsPerClass.reduce((a, b) => a + b, 0);
     const dim = this.text.embedDim;
@@ -183,6 +190,7 @@ export class FcclipModel {
       : "";
     let embeddings = opts.store ? await opts.store.get(storeKey) : undefined;
     if (embeddings && embeddings.length !== rowsTotal * dim) embeddings = undefined;
+    const source = embeddings ? "store" : "encoded";
     if (embeddings) opts.onProgress?.(rowsTotal * VILD_TEMPLATES.length, rowsTotal * VILD_TEMPLATES.length);
     if (!embeddings) {
       embeddings = (await buildTextClassifier(this.text, this.tokenizer, classes, { onProgress: opts.onProgress }))
@@ -202,7 +210,7 @@ export class FcclipModel {
       synonymsPerClass: clf.synonymsPerClass,
     };
     this.classifiers.set(key, entry);
-    return entry;
+    return { ...entry, source };
   }
 
   async segment(img: RgbImage, vocab: Vocabulary, opts: SegmentOptions): Promise<SegmentResult> {

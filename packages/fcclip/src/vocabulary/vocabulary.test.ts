@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
-import { parseInlineVocabulary, seenMask, VocabularyError } from "./vocabulary.js";
+import { mergeVocabularies, parseInlineVocabulary, seenMask, VocabularyError } from "./vocabulary.js";
 import { loadVocabulary } from "./vocabulary-files.js";
 
 const DATA = join(SHARED, "data", "vocab");
@@ -43,4 +43,17 @@ describe.skipIf(!HAS_SHARED)(`official vocabularies (${HAS_SHARED ? "../shared/d
   test("a missing preset file names the path", async () => {
     await expect(loadVocabulary("coco_panoptic", "/nonexistent")).rejects.toThrow(/nonexistent.*no such file/);
   });
+});
+
+test("merging vocabularies keeps the first whole and adds the second's classes it does not name", () => {
+  const a = parseInlineVocabulary("cat,kitty;stuff:sky");
+  const b = parseInlineVocabulary("kitty;dog;stuff:grass;stuff:sky,heaven");
+  const m = mergeVocabularies("a+b", a, b);
+  expect(m.name).toBe("a+b");
+  expect(m.classes.map((c) => [c.name, c.isThing])).toEqual([
+    ["cat", true],
+    ["sky", false],
+    ["dog", true],
+    ["grass", false],
+  ]);
 });

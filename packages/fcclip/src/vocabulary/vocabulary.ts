@@ -86,3 +86,15 @@ export function vocabularyFromFile(name: string, text: string, meta?: Vocabulary
 export function seenMask(vocab: Vocabulary, trainSynonyms: ReadonlySet<string>): Uint8Array {
   return Uint8Array.from(vocab.classes, (c) => (c.synonyms.some((s) => trainSynonyms.has(s)) ? 1 : 0));
 }
+
+/**
+ * `first` followed by the classes of `second` that share no synonym with any class of `first` (e.g. COCO + ADE20K:
+ * 133 + the ADE classes COCO does not already name).
+ */
+export function mergeVocabularies(name: string, first: Vocabulary, second: Vocabulary): Vocabulary {
+  const known = new Set(first.classes.flatMap((c) => c.synonyms));
+  return {
+    name,
+    classes: [...first.classes, ...second.classes.filter((c) => !c.synonyms.some((s) => known.has(s)))],
+  };
+}

@@ -1,0 +1,258 @@
+/**
+ * The built app in Debian's Chromium (WebGPU on SwiftShader) against the Node CLI: the oracle's tiny model, given as
+ * the official files, converted in the browser; chelsea × COCO panoptic; then the cached model after a reload.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { decodeImage } from "@fcclip/core/node";
+import { type Browser, chromium, type Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { run } from "../../../packages/fcclip/src/cli/main.js";
+import { HAS_SHARED, NO_SHARED, SHARED } from "../../../packages/tensor-core/src/testing/shared.js";
+import { CHROMIUM, CHROMIUM_ARGS } from "../../../vitest.chromium.js";
+import { serve } from "../serve.mjs";
+
+const APP = fileURLToPath(new URL("../dist/", import.meta.url));
+const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
+const TINY = join(SHARED, "oracle", "tiny");
+const CHELSEA = join(TINY, "images", "chelsea.png");
+const MODEL_URLS = ["fcclip_tiny_head.pth", "open_clip_tiny.bin", "convnext_oracle_tiny_clip.json"]
+  .map((f) => `/model/${f}`)
+  .concat("/oracle/config.yaml");
+
+const missing = !HAS_SHARED
+  ? NO_SHARED
+  : !existsSync(CHROMIUM)
+    ? `${CHROMIUM} is missing: apt-get install chromium`
+    : !existsSync(join(APP, "index.html"))
+      ? "the app is not built: npm run build"
+      : null;
+
+/** Ids per pixel from a COCO panoptic PNG (R + 256·G + 256²·B). */
+function panopticIds(png: Uint8Array): Int32Array {
+  const img = decodeImage(png);
+  return Int32Array.from({ length: img.width * img.height }, (_, i) => {
+    const [r, g, b] = img.data.subarray(i * 3, i * 3 + 3);
+    return r! + 256 * g! + 65536 * b!;
+  });
+}
+
+async function downloads(page: Page): Promise<Record<string, Uint8Array>> {
+  const files = await page.$$eval("#downloads a", (links) =>
+    Promise.all(
+      (links as HTMLAnchorElement[]).map(async (a) => {
+        const bytes = new Uint8Array(await (await fetch(a.href)).arrayBuffer());
+        return [a.dataset.suffix!, a.download, Array.from(bytes)] as const;
+      }),
+    ),
+  );
+  for (const [suffix, name] of files) expect(name).toBe(`chelsea${suffix}`);
+  return Object.fromEntries(files.map(([suffix, , bytes]) => [suffix, Uint8Array.from(bytes)]));
+}
+
+const json = (b: Uint8Array | Buffer) => JSON.parse(new TextDecoder().decode(b));
+
+/**
+ * Equal JSON, except that scores (non-integers) may differ by float rounding: SwiftShader and lavapipe sum in
+ * different orders. Integers (ids, classes, areas, boxes, RLE counts) and strings must match exactly.
+ */
+function expectSameJson(actual: unknown, expected: unknown, path = "$"): void {
+  if (typeof expected === "number" && !Number.isInteger(expected)) {
+    expect(typeof actual, path).toBe("number");
+    expect(Math.abs((actual as number) - expected), path).toBeLessThanOrEqual(1e-5);
+  } else if (expected && typeof expected === "object") {
+    expect(Array.isArray(actual), path).toBe(Array.isArray(expected));
+    expect(Object.keys(actual as object).sort(), path).toEqual(Object.keys(expected).sort());
+    for (const [k, v] of Object.entries(expected))
+      expectSameJson((actual as Record<string, unknown>)[k], v, `${path}.${k}`);
+  } else expect(actual, path).toEqual(expected);
+}
+
+async function segmentChelsea(page: Page, runs: number): Promise<void> {
+  await page.setInputFiles("#image-file", CHELSEA);
+  await page.waitForFunction(() => !(document.getElementById("segment") as HTMLButtonElement).disabled);
+  await page.click("#segment");
+  await page.waitForFunction(
+    (n) => document.body.dataset.runs === String(n) || !document.getElementById("error")!.hidden,
+    runs,
+    { timeout: 300_000 },
+  );
+  expect(await page.locator("#error").isHidden(), (await page.textContent("#error")) ?? "").toBe(true);
+}
+
+describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny model"})`, () => {
+  let server: Awaited<ReturnType<typeof serve>>;
+  let browser: Browser;
+  const cli: Record<string, Buffer> = {};
+  const pageErrors: string[] = [];
+
+  beforeAll(async () => {
+    server = await serve({
+      root: APP,
+      mounts: { data: join(SHARED, "data"), model: join(TINY, "model"), oracle: TINY },
+    });
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
+    // The reference: the Node CLI on the same files.
+    const out = mkdtempSync(join(tmpdir(), "fcclip-e2e-"));
+    const M = join(TINY, "model");
+    const code = await run(
+      [
+        "segment",
+        "--no-cache",
+        "--weights",
+        join(M, "fcclip_tiny_head.pth"),
+        "--clip-weights",
+        join(M, "open_clip_tiny.bin"),
+        "--clip-config",
+        join(M, "convnext_oracle_tiny_clip.json"),
+        "--config-file",
+        join(TINY, "config.yaml"),
+        "--data-dir",
+        join(SHARED, "data"),
+        "--vocab",
+        "coco_panoptic",
+        "--input",
+        CHELSEA,
+        "--output",
+        out,
+      ],
+      () => {},
+    );
+    expect(code).toBe(0);
+    for (const suffix of [".json", ".panoptic.png", ".semantic.png", ".instances.json"])
+      cli[suffix] = readFileSync(join(out, `chelsea${suffix}`));
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("official files converted in the browser give the CLI's segments and files; a reload uses the caches", async () => {
+    const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
+    const page = await context.newPage();
+    page.on("pageerror", (e) => pageErrors.push(e.message));
+    await page.goto(`${server.url}/?data=/data/&model=${MODEL_URLS.join(",")}`);
+    await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
+    expect(await page.textContent("#adapter")).toMatch(/WebGPU: .*swiftshader/i);
+    expect(await page.textContent("#vocab-summary")).toMatch(/^133 classes \(80 things, 53 stuff\): 133 seen/);
+
+    await page.click("#load-urls");
+    await page.waitForFunction(
+      () => document.body.dataset.model === "loaded" || !document.getElementById("error")!.hidden,
+      null,
+      { timeout: 300_000 },
+    );
+    expect(await page.locator("#error").isHidden(), (await page.textContent("#error")) ?? "").toBe(true);
+    expect(await page.textContent("#model-status")).toMatch(/25 queries; input 160–288 px/);
+
+    await segmentChelsea(page, 1);
+    const files = await downloads(page);
+    expect(Object.keys(files).sort()).toEqual(
+      [".instances.json", ".json", ".overlay.png", ".panoptic.png", ".semantic.png"].sort(),
+    );
+    // The JSON files equal the CLI's, but for the image path the CLI was given.
+    const ref = json(cli[".json"]!);
+    expectSameJson(json(files[".json"]!), { ...ref, image: { ...ref.image, file: "chelsea.png" } });
+    const refInst = json(cli[".instances.json"]!);
+    expectSameJson(json(files[".instances.json"]!), { ...refInst, image: { ...refInst.image, file: "chelsea.png" } });
+    expect(panopticIds(files[".panoptic.png"]!)).toEqual(panopticIds(cli[".panoptic.png"]!));
+    expect(decodeImage(files[".semantic.png"]!).data).toEqual(decodeImage(cli[".semantic.png"]!).data);
+
+    // The rendered legend lists the CLI's segments with their scores.
+    const legend = await page.$$eval("#legend li", (lis) =>
+      (lis as HTMLElement[]).map((li) => [li.dataset.category, Number(li.dataset.score)] as const),
+    );
+    const segments = ref.segments as { category: string; score: number; area: number }[];
+    expect(legend.length).toBe(segments.length);
+    const byArea = [...segments].sort((a, b) => b.area - a.area);
+    legend.forEach(([name, score], i) => {
+      expect(name).toBe(byArea[i]!.category);
+      expect(score).toBeCloseTo(byArea[i]!.score, 5);
+    });
+
+    // Hovering a pixel of the largest segment names its class and score, as the CLI's panoptic map says.
+    const ids = panopticIds(cli[".panoptic.png"]!);
+    const big = segments.indexOf(byArea[0]!) + 1;
+    const { width, height } = ref.image as { width: number; height: number };
+    let at = -1;
+    for (let i = 0; i < ids.length && at < 0; i++) {
+      const x = i % width;
+      const y = (i / width) | 0;
+      if (
+        x > 2 &&
+        y > 2 &&
+        x < width - 3 &&
+        y < height - 3 &&
+        [-2, 0, 2].every((d) => ids[i + d] === big && ids[i + d * width] === big)
+      )
+        at = i;
+    }
+    expect(at).toBeGreaterThanOrEqual(0);
+    const box = (await page.locator("#canvas").boundingBox())!;
+    await page.mouse.move(
+      box.x + (((at % width) + 0.5) / width) * box.width,
+      box.y + ((((at / width) | 0) + 0.5) / height) * box.height,
+    );
+    await expect
+      .poll(() => page.textContent("#tooltip"))
+      .toBe(`${byArea[0]!.category} · ${byArea[0]!.score.toFixed(3)}`);
+    expect(await page.locator(`#legend li[data-region="${big - 1}"]`).getAttribute("class")).toBe("active");
+
+    // Semantic and instance views come from the same result.
+    await page.check('input[name="task"][value="semantic"]');
+    expect(await page.$$eval("#legend li", (l) => l.length)).toBeGreaterThan(0);
+    await page.check('input[name="task"][value="instance"]');
+    const kept = (refInst.instances as { score: number }[]).filter((x) => x.score >= 0.5).length;
+    expect(await page.$$eval("#legend li", (l) => l.length)).toBeLessThanOrEqual(kept);
+    await page.check('input[name="task"][value="panoptic"]');
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "chelsea-coco.png"), fullPage: true });
+
+    // A second image reuses the model and the encoded vocabulary.
+    await segmentChelsea(page, 2);
+    expect(await page.textContent("#timings")).toContain("text classifier (memory)");
+
+    // After a reload, the converted model comes from OPFS and the vocabulary from IndexedDB.
+    await page.reload();
+    await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
+    expect(await page.locator("#cached-row").isVisible()).toBe(true);
+    await page.click("#load-cached");
+    await page.waitForFunction(() => document.body.dataset.model === "loaded", null, { timeout: 300_000 });
+    await segmentChelsea(page, 1);
+    expect(await page.textContent("#timings")).toContain("text classifier (store)");
+    expect(panopticIds((await downloads(page))[".panoptic.png"]!)).toEqual(ids);
+    expect(pageErrors).toEqual([]);
+    await context.close();
+  });
+
+  test("bad inputs are reported in the page, and nothing is cached for a failed model", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?data=/data/`);
+    await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
+    const cachedBefore = await page.$$eval("#cached option", (o) => o.length);
+    await page.fill("#model-urls", "/model/missing.pth\n/model/open_clip_tiny.bin");
+    await page.click("#load-urls");
+    await expect.poll(() => page.textContent("#error")).toMatch(/cannot fetch .*missing\.pth: HTTP 404/);
+    // open_clip weights alone: no FC-CLIP heads.
+    await page.fill("#model-urls", "/model/open_clip_tiny.bin");
+    await page.click("#load-urls");
+    await expect.poll(() => page.textContent("#error")).toMatch(/no FC-CLIP checkpoint given/);
+    expect(await page.$$eval("#cached option", (o) => o.length)).toBe(cachedBefore);
+    await page.selectOption("#vocab-preset", "custom");
+    await page.fill("#vocab-text", " ; ");
+    await expect.poll(() => page.textContent("#vocab-summary")).toMatch(/the vocabulary is empty/);
+    await page.fill("#vocab-text", "cat, kitty; stuff: sky; zebra");
+    await expect
+      .poll(() => page.textContent("#vocab-summary"))
+      .toBe("3 classes (2 things, 1 stuff): 3 seen in COCO training (α = 0.4), 0 unseen (β = 0.8)");
+    await page.fill("#vocab-text", "cat; axolotl");
+    await expect.poll(() => page.textContent("#vocab-summary")).toMatch(/1 seen in COCO training .*, 1 unseen/);
+    await page.setInputFiles("#image-file", join(TINY, "model", "weights.json"));
+    await expect.poll(() => page.textContent("#error")).toMatch(/weights\.json: not an image this browser can decode/);
+    await context.close();
+  });
+});

@@ -1,2 +1,0 @@
-// Intentionally empty until its issue lands; the package exists so the workspace graph and builds are real.
-export {};
