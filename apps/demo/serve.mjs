@@ -78,16 +78,15 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   for (let i = 0; i < args.length; i += 2) {
     const flag = args[i];
     const value = args[i + 1];
-    if (value === undefined) {
-      console.error(`${flag} needs a value`);
+    if (!["--data", "--mount", "--port"].includes(flag ?? "") || value === undefined) {
+      console.error("usage: serve.mjs [--data DIR] [--mount PREFIX=DIR]... [--port N]");
       process.exit(2);
     }
     if (flag === "--data") mounts.data = value;
-    else if (flag === "--mount" && value.includes("="))
-      mounts[value.slice(0, value.indexOf("="))] = value.slice(value.indexOf("=") + 1);
     else if (flag === "--port") port = Number(value);
+    else if (value.includes("=")) mounts[value.slice(0, value.indexOf("="))] = value.slice(value.indexOf("=") + 1);
     else {
-      console.error("usage: serve.mjs [--data DIR] [--mount PREFIX=DIR]... [--port N]");
+      console.error(`--mount takes PREFIX=DIR, got '${value}'`);
       process.exit(2);
     }
   }
