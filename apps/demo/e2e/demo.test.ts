@@ -86,6 +86,7 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
   let server: Awaited<ReturnType<typeof serve>>;
   let browser: Browser;
   const cli: Record<string, Buffer> = {};
+  let bundle: string[] = [];
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
@@ -123,6 +124,25 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     expect(code).toBe(0);
     for (const suffix of [".json", ".panoptic.png", ".semantic.png", ".instances.json"])
       cli[suffix] = readFileSync(join(out, `chelsea${suffix}`));
+    const converted = await run(
+      [
+        "convert",
+        "--weights",
+        join(M, "fcclip_tiny_head.pth"),
+        "--clip-weights",
+        join(M, "open_clip_tiny.bin"),
+        "--clip-config",
+        join(M, "convnext_oracle_tiny_clip.json"),
+        "--opts",
+        "MODEL.MASK_FORMER.NHEADS",
+        "4",
+        "--output",
+        join(out, "tiny-bundle"),
+      ],
+      () => {},
+    );
+    expect(converted).toBe(0);
+    bundle = [join(out, "tiny-bundle.safetensors"), join(out, "tiny-bundle.json")];
   });
 
   afterAll(async () => {
@@ -200,6 +220,8 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
       .poll(() => page.textContent("#tooltip"))
       .toBe(`${byArea[0]!.category} · ${byArea[0]!.score.toFixed(3)}`);
     expect(await page.locator(`#legend li[data-region="${big - 1}"]`).getAttribute("class")).toBe("active");
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, "chelsea-coco-hover.png"), fullPage: true });
 
     // Semantic and instance views come from the same result.
     await page.check('input[name="task"][value="semantic"]');
@@ -208,7 +230,6 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     const kept = (refInst.instances as { score: number }[]).filter((x) => x.score >= 0.5).length;
     expect(await page.$$eval("#legend li", (l) => l.length)).toBeLessThanOrEqual(kept);
     await page.check('input[name="task"][value="panoptic"]');
-    mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, "chelsea-coco.png"), fullPage: true });
 
     // A second image reuses the model and the encoded vocabulary.
@@ -253,6 +274,77 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     await expect.poll(() => page.textContent("#vocab-summary")).toMatch(/1 seen in COCO training .*, 1 unseen/);
     await page.setInputFiles("#image-file", join(TINY, "model", "weights.json"));
     await expect.poll(() => page.textContent("#error")).toMatch(/weights\.json: not an image this browser can decode/);
+
+    // Images also arrive by drag and drop and by paste.
+    const png = readFileSync(CHELSEA).toString("base64");
+    const transfer = () =>
+      page.evaluateHandle((b64) => {
+        const dt = new DataTransfer();
+        const bytes = Uint8Array.from(atob(b64), (c) => c.charCodeAt(0));
+        dt.items.add(new File([bytes], "chelsea.png", { type: "image/png" }));
+        return dt;
+      }, png);
+    const size = () =>
+      page.$eval("#canvas", (c) => `${(c as HTMLCanvasElement).width}x${(c as HTMLCanvasElement).height}`);
+    await page.dispatchEvent("body", "drop", { dataTransfer: await transfer() });
+    await expect.poll(size).toBe("451x300");
+    await page.setInputFiles("#image-file", []);
+    await page.evaluate(() => {
+      (document.getElementById("canvas") as HTMLCanvasElement).width = 1;
+    });
+    const dt = await transfer();
+    await page.evaluate((d) => document.dispatchEvent(new ClipboardEvent("paste", { clipboardData: d })), dt);
+    await expect.poll(size).toBe("451x300");
     await context.close();
+  });
+
+  test("a bundle from fcclip convert, picked from disk with the config, gives the CLI's segments", async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?data=/data/`);
+    await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
+    // The bundle records the head counts; the config brings the oracle's input size (160–288).
+    await page.setInputFiles("#model-files", [...bundle, join(TINY, "config.yaml")]);
+    await page.waitForFunction(
+      () => document.body.dataset.model === "loaded" || !document.getElementById("error")!.hidden,
+      null,
+      { timeout: 300_000 },
+    );
+    expect(await page.locator("#error").isHidden(), (await page.textContent("#error")) ?? "").toBe(true);
+    expect(await page.textContent("#model-status")).toMatch(
+      /^tiny-bundle\.safetensors \+ tiny-bundle\.json \+ config\.yaml: .*input 160–288 px/,
+    );
+    await segmentChelsea(page, 1);
+    expect(panopticIds((await downloads(page))[".panoptic.png"]!)).toEqual(panopticIds(cli[".panoptic.png"]!));
+    await context.close();
+  });
+
+  test("without WebGPU the page says what to use instead; the camera gives a snapshot", async () => {
+    const context = await browser.newContext();
+    await context.addInitScript(() => Object.defineProperty(Navigator.prototype, "gpu", { get: () => undefined }));
+    const page = await context.newPage();
+    await page.goto(`${server.url}/?data=/data/`);
+    await expect.poll(() => page.textContent("#fatal")).toMatch(/does not expose WebGPU\. Use a recent Chrome or Edge/);
+    expect(await page.locator("#segment").isDisabled()).toBe(true);
+    await context.close();
+    // Chromium's fake camera (a generated test pattern) stands in for a webcam.
+    const cam = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [...CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
+    });
+    try {
+      const p = await cam.newPage();
+      await p.goto(`${server.url}/?data=/data/`);
+      await p.waitForSelector("body[data-ready]", { timeout: 60_000 });
+      await p.click("#camera");
+      await p.waitForSelector("#snap:not([hidden])");
+      await p.click("#snap");
+      await expect
+        .poll(() => p.$eval("#canvas", (c) => (c as HTMLCanvasElement).width), { timeout: 10_000 })
+        .toBeGreaterThan(1);
+      expect(await p.locator("#error").isHidden(), (await p.textContent("#error")) ?? "").toBe(true);
+    } finally {
+      await cam.close();
+    }
   });
 });

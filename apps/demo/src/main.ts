@@ -316,7 +316,7 @@ function wire(): void {
 async function start(): Promise<void> {
   wire();
   refreshButtons();
-  if (!("gpu" in navigator)) {
+  if (!navigator.gpu) {
     return fatal(
       "This browser does not expose WebGPU. Use a recent Chrome or Edge (113+), Safari 26+, or Firefox 141+ on Windows; " +
         "Chromium on Linux needs --enable-unsafe-webgpu (and --enable-features=Vulkan on some GPUs).",
