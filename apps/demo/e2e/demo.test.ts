@@ -7,17 +7,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { decodeImage } from "@fcclip/core/node";
-import { type Browser, chromium, type Page } from "playwright-core";
+import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../../packages/fcclip/src/cli/main.js";
+import { CHELSEA, TINY, TINY_MODEL, TINY_SEGMENT_ARGS } from "../../../packages/fcclip/src/testing/oracle-tiny.js";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../packages/tensor-core/src/testing/shared.js";
 import { CHROMIUM, CHROMIUM_ARGS } from "../../../vitest.chromium.js";
 import { serve } from "../serve.mjs";
 
 const APP = fileURLToPath(new URL("../dist/", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
-const TINY = join(SHARED, "oracle", "tiny");
-const CHELSEA = join(TINY, "images", "chelsea.png");
 const MODEL_URLS = ["fcclip_tiny_head.pth", "open_clip_tiny.bin", "convnext_oracle_tiny_clip.json"]
   .map((f) => `/model/${f}`)
   .concat("/oracle/config.yaml");
@@ -70,6 +69,24 @@ function expectSameJson(actual: unknown, expected: unknown, path = "$"): void {
   } else expect(actual, path).toEqual(expected);
 }
 
+/** A new page of the app, once its worker is up and the vocabulary shown. */
+async function openApp(context: BrowserContext, url: string): Promise<Page> {
+  const page = await context.newPage();
+  await page.goto(url);
+  await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
+  return page;
+}
+
+/** Waits for a model load started on the page, and checks it succeeded. */
+async function modelLoaded(page: Page): Promise<void> {
+  await page.waitForFunction(
+    () => document.body.dataset.model === "loaded" || !document.getElementById("error")!.hidden,
+    null,
+    { timeout: 300_000 },
+  );
+  expect(await page.locator("#error").isHidden(), (await page.textContent("#error")) ?? "").toBe(true);
+}
+
 async function segmentChelsea(page: Page, runs: number): Promise<void> {
   await page.setInputFiles("#image-file", CHELSEA);
   await page.waitForFunction(() => !(document.getElementById("segment") as HTMLButtonElement).disabled);
@@ -97,28 +114,9 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     // The reference: the Node CLI on the same files.
     const out = mkdtempSync(join(tmpdir(), "fcclip-e2e-"));
-    const M = join(TINY, "model");
+    const M = TINY_MODEL;
     const code = await run(
-      [
-        "segment",
-        "--no-cache",
-        "--weights",
-        join(M, "fcclip_tiny_head.pth"),
-        "--clip-weights",
-        join(M, "open_clip_tiny.bin"),
-        "--clip-config",
-        join(M, "convnext_oracle_tiny_clip.json"),
-        "--config-file",
-        join(TINY, "config.yaml"),
-        "--data-dir",
-        join(SHARED, "data"),
-        "--vocab",
-        "coco_panoptic",
-        "--input",
-        CHELSEA,
-        "--output",
-        out,
-      ],
+      [...TINY_SEGMENT_ARGS, "--vocab", "coco_panoptic", "--input", CHELSEA, "--output", out],
       () => {},
     );
     expect(code).toBe(0);
@@ -152,20 +150,13 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
 
   test("official files converted in the browser give the CLI's segments and files; a reload uses the caches", async () => {
     const context = await browser.newContext({ viewport: { width: 1400, height: 1000 } });
-    const page = await context.newPage();
-    page.on("pageerror", (e) => pageErrors.push(e.message));
-    await page.goto(`${server.url}/?data=/data/&model=${MODEL_URLS.join(",")}`);
-    await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
+    context.on("weberror", (e) => pageErrors.push(e.error().message));
+    const page = await openApp(context, `${server.url}/?data=/data/&model=${MODEL_URLS.join(",")}`);
     expect(await page.textContent("#adapter")).toMatch(/WebGPU: .*swiftshader/i);
     expect(await page.textContent("#vocab-summary")).toMatch(/^133 classes \(80 things, 53 stuff\): 133 seen/);
 
     await page.click("#load-urls");
-    await page.waitForFunction(
-      () => document.body.dataset.model === "loaded" || !document.getElementById("error")!.hidden,
-      null,
-      { timeout: 300_000 },
-    );
-    expect(await page.locator("#error").isHidden(), (await page.textContent("#error")) ?? "").toBe(true);
+    await modelLoaded(page);
     expect(await page.textContent("#model-status")).toMatch(/25 queries; input 160–288 px/);
 
     await segmentChelsea(page, 1);
@@ -241,7 +232,7 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
     expect(await page.locator("#cached-row").isVisible()).toBe(true);
     await page.click("#load-cached");
-    await page.waitForFunction(() => document.body.dataset.model === "loaded", null, { timeout: 300_000 });
+    await modelLoaded(page);
     await segmentChelsea(page, 1);
     expect(await page.textContent("#timings")).toContain("text classifier (store)");
     expect(panopticIds((await downloads(page))[".panoptic.png"]!)).toEqual(ids);
@@ -251,9 +242,7 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
 
   test("bad inputs are reported in the page, and nothing is cached for a failed model", async () => {
     const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${server.url}/?data=/data/`);
-    await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
+    const page = await openApp(context, `${server.url}/?data=/data/`);
     const cachedBefore = await page.$$eval("#cached option", (o) => o.length);
     await page.fill("#model-urls", "/model/missing.pth\n/model/open_clip_tiny.bin");
     await page.click("#load-urls");
@@ -300,17 +289,10 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
 
   test("a bundle from fcclip convert, picked from disk with the config, gives the CLI's segments", async () => {
     const context = await browser.newContext();
-    const page = await context.newPage();
-    await page.goto(`${server.url}/?data=/data/`);
-    await page.waitForSelector("body[data-ready]", { timeout: 60_000 });
+    const page = await openApp(context, `${server.url}/?data=/data/`);
     // The bundle records the head counts; the config brings the oracle's input size (160–288).
     await page.setInputFiles("#model-files", [...bundle, join(TINY, "config.yaml")]);
-    await page.waitForFunction(
-      () => document.body.dataset.model === "loaded" || !document.getElementById("error")!.hidden,
-      null,
-      { timeout: 300_000 },
-    );
-    expect(await page.locator("#error").isHidden(), (await page.textContent("#error")) ?? "").toBe(true);
+    await modelLoaded(page);
     expect(await page.textContent("#model-status")).toMatch(
       /^tiny-bundle\.safetensors \+ tiny-bundle\.json \+ config\.yaml: .*input 160–288 px/,
     );
@@ -333,9 +315,7 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
       args: [...CHROMIUM_ARGS, "--use-fake-device-for-media-stream", "--use-fake-ui-for-media-stream"],
     });
     try {
-      const p = await cam.newPage();
-      await p.goto(`${server.url}/?data=/data/`);
-      await p.waitForSelector("body[data-ready]", { timeout: 60_000 });
+      const p = await openApp(await cam.newContext(), `${server.url}/?data=/data/`);
       await p.click("#camera");
       await p.waitForSelector("#snap:not([hidden])");
       await p.click("#snap");

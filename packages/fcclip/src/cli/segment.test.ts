@@ -3,30 +3,16 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bytesSource, SafetensorsFile } from "@fcclip/tensor-core";
 import { describe, expect, test } from "vitest";
-import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
+import { HAS_SHARED, NO_SHARED } from "../../../tensor-core/src/testing/shared.js";
 import { decodeImage } from "../image/decode.js";
+import { CHELSEA, TINY, TINY_MODEL, TINY_SEGMENT_ARGS } from "../testing/oracle-tiny.js";
 import { run } from "./main.js";
 
-const TINY = join(SHARED, "oracle", "tiny");
-const M = join(TINY, "model");
+const M = TINY_MODEL;
 const RUN = join(TINY, "runs", "chelsea", "coco_panoptic");
-const CHELSEA = join(TINY, "images", "chelsea.png");
 
 describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARED})`, () => {
-  const base = [
-    "segment",
-    "--no-cache",
-    "--weights",
-    join(M, "fcclip_tiny_head.pth"),
-    "--clip-weights",
-    join(M, "open_clip_tiny.bin"),
-    "--clip-config",
-    join(M, "convnext_oracle_tiny_clip.json"),
-    "--config-file",
-    join(TINY, "config.yaml"),
-    "--data-dir",
-    join(SHARED, "data"),
-  ];
+  const base = TINY_SEGMENT_ARGS;
 
   test("writes the official panoptic ids, segments, semantic map, instances, overlay and tensors", async () => {
     const out = mkdtempSync(join(tmpdir(), "fcclip-seg-"));
