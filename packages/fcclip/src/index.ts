@@ -29,6 +29,7 @@ export {
   type Segmentation,
   type Task,
 } from "./postprocess/inference.js";
+export { decodeRle, type Rle, rleColumnMajor } from "./postprocess/rle.js";
 export {
   PIXEL_MEAN,
   PIXEL_STD,

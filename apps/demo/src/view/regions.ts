@@ -1,4 +1,4 @@
-import type { Segmentation, Task } from "@fcclip/core";
+import { decodeRle, type Segmentation, type Task } from "@fcclip/core";
 
 /** One thing the view can highlight: a panoptic segment, a semantic class, or an instance. */
 export interface Region {
@@ -13,20 +13,6 @@ export interface Region {
 export interface RegionMap {
   regions: Region[];
   index: Int32Array;
-}
-
-/** COCO uncompressed RLE (column-major, starting with zeros) → 0/1 per pixel, row-major. */
-export function decodeRle(rle: { size: [number, number]; counts: number[] }): Uint8Array {
-  const [h, w] = rle.size;
-  const out = new Uint8Array(h * w);
-  let p = 0;
-  rle.counts.forEach((n, i) => {
-    if (i % 2 === 1) {
-      for (let k = p; k < p + n; k++) out[(k % h) * w + Math.floor(k / h)] = 1;
-    }
-    p += n;
-  });
-  return out;
 }
 
 /**

@@ -2,6 +2,7 @@ import { argmax, type Engine, matmul, type Tensor, unary } from "@fcclip/tensor-
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
 import { finalMaskLogits, type MaskGeometry } from "./final-masks.js";
 import { packPositive, panopticAssign, queryStatistics } from "./kernels.js";
+import { type Rle, rleColumnMajor } from "./rle.js";
 
 export type Task = "panoptic" | "semantic" | "instance";
 
@@ -19,7 +20,7 @@ export interface InstancePrediction {
   category_id: number;
   area: number;
   /** COCO uncompressed RLE (column-major counts, starting with a run of zeros). */
-  rle: { size: [number, number]; counts: number[] };
+  rle: Rle;
 }
 
 export interface Segmentation {
@@ -65,26 +66,6 @@ function softmaxRows(x: Float32Array, rows: number): Float32Array {
     for (let i = 0; i < n; i++) out[r * n + i] = f(out[r * n + i]! / sum);
   }
   return out;
-}
-
-/** Run lengths of a column-major binary mask, COCO style (first run counts zeros). */
-function rleColumnMajor(get: (y: number, x: number) => boolean, H: number, W: number): number[] {
-  const counts: number[] = [];
-  let cur = false;
-  let run = 0;
-  for (let x = 0; x < W; x++) {
-    for (let y = 0; y < H; y++) {
-      const v = get(y, x);
-      if (v !== cur) {
-        counts.push(run);
-        run = 0;
-        cur = v;
-      }
-      run++;
-    }
-  }
-  counts.push(run);
-  return counts;
 }
 
 /**

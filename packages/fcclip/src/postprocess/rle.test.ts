@@ -1,0 +1,20 @@
+import { expect, test } from "vitest";
+import { decodeRle, rleColumnMajor } from "./rle.js";
+
+test("RLE: column-major runs starting with zeros, and back", () => {
+  // 2×3, row-major: 0 1 1 / 0 0 1 → column-major 0 0 1 0 1 1.
+  const mask = Uint8Array.from([0, 1, 1, 0, 0, 1]);
+  const counts = rleColumnMajor((y, x) => mask[y * 3 + x] === 1, 2, 3);
+  expect(counts).toEqual([2, 1, 1, 2]);
+  expect(decodeRle({ size: [2, 3], counts })).toEqual(mask);
+  // A mask starting with ones has an empty first run.
+  expect(rleColumnMajor(() => true, 2, 2)).toEqual([0, 4]);
+  let seed = 7;
+  const random = Uint8Array.from({ length: 37 * 23 }, () => ((seed = (seed * 1103515245 + 12345) >>> 0) >> 16) & 1);
+  const rle = {
+    size: [37, 23] as [number, number],
+    counts: rleColumnMajor((y, x) => random[y * 23 + x] === 1, 37, 23),
+  };
+  expect(decodeRle(rle)).toEqual(random);
+  expect(() => decodeRle({ size: [2, 2], counts: [1, 2] })).toThrow(/cover 3 pixels/);
+});
