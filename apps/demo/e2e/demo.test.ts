@@ -2,7 +2,7 @@
  * The built app in Debian's Chromium (WebGPU on SwiftShader) against the Node CLI: the oracle's tiny model, given as
  * the official files, converted in the browser; chelsea × COCO panoptic; then the cached model after a reload.
  */
-import { existsSync, mkdirSync, mkdtempSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -104,16 +104,17 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
   let browser: Browser;
   const cli: Record<string, Buffer> = {};
   let bundle: string[] = [];
+  let bundleF16Bytes = 0;
   const pageErrors: string[] = [];
 
   beforeAll(async () => {
+    const out = mkdtempSync(join(tmpdir(), "fcclip-e2e-"));
     server = await serve({
       root: APP,
-      mounts: { data: join(SHARED, "data"), model: join(TINY, "model"), oracle: TINY },
+      mounts: { data: join(SHARED, "data"), model: join(TINY, "model"), oracle: TINY, converted: out },
     });
     browser = await chromium.launch({ executablePath: CHROMIUM, args: CHROMIUM_ARGS });
     // The reference: the Node CLI on the same files.
-    const out = mkdtempSync(join(tmpdir(), "fcclip-e2e-"));
     const M = TINY_MODEL;
     const code = await run(
       [...TINY_SEGMENT_ARGS, "--vocab", "coco_panoptic", "--input", CHELSEA, "--output", out],
@@ -122,24 +123,28 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     expect(code).toBe(0);
     for (const suffix of [".json", ".panoptic.png", ".semantic.png", ".instances.json"])
       cli[suffix] = readFileSync(join(out, `chelsea${suffix}`));
-    const converted = await run(
-      [
-        "convert",
-        "--weights",
-        join(M, "fcclip_tiny_head.pth"),
-        "--clip-weights",
-        join(M, "open_clip_tiny.bin"),
-        "--clip-config",
-        join(M, "convnext_oracle_tiny_clip.json"),
-        "--opts",
-        "MODEL.MASK_FORMER.NHEADS",
-        "4",
-        "--output",
-        join(out, "tiny-bundle"),
-      ],
-      () => {},
-    );
-    expect(converted).toBe(0);
+    const convert = (name: string, extra: string[]) =>
+      run(
+        [
+          "convert",
+          "--weights",
+          join(M, "fcclip_tiny_head.pth"),
+          "--clip-weights",
+          join(M, "open_clip_tiny.bin"),
+          "--clip-config",
+          join(M, "convnext_oracle_tiny_clip.json"),
+          "--opts",
+          "MODEL.MASK_FORMER.NHEADS",
+          "4",
+          "--output",
+          join(out, name),
+          ...extra,
+        ],
+        () => {},
+      );
+    expect(await convert("tiny-bundle", [])).toBe(0);
+    expect(await convert("tiny-bundle-f16", ["--f16"])).toBe(0);
+    bundleF16Bytes = statSync(join(out, "tiny-bundle-f16.safetensors")).size;
     bundle = [join(out, "tiny-bundle.safetensors"), join(out, "tiny-bundle.json")];
   });
 
@@ -287,7 +292,7 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     await context.close();
   });
 
-  test("a bundle from fcclip convert, picked from disk with the config, gives the CLI's segments", async () => {
+  test("a bundle from fcclip convert: picked from disk it gives the CLI's segments; by URL it is kept as is", async () => {
     const context = await browser.newContext();
     const page = await openApp(context, `${server.url}/?data=/data/`);
     // The bundle records the head counts; the config brings the oracle's input size (160–288).
@@ -298,6 +303,19 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     );
     await segmentChelsea(page, 1);
     expect(panopticIds((await downloads(page))[".panoptic.png"]!)).toEqual(panopticIds(cli[".panoptic.png"]!));
+
+    // A bundle by URL is kept as downloaded: an f16 bundle stays f16 (converting it again would store f32).
+    await page.fill("#model-urls", "/converted/tiny-bundle-f16.safetensors\n/oracle/config.yaml");
+    await page.click("#load-urls");
+    await modelLoaded(page);
+    const cached = await page.$$eval("#cached option", (os) =>
+      os.map((o) => [o.textContent, (o as HTMLOptionElement).dataset.bytes]),
+    );
+    expect(cached.find(([label]) => label?.startsWith("tiny-bundle-f16.safetensors"))?.[1]).toBe(
+      String(bundleF16Bytes),
+    );
+    await segmentChelsea(page, 2);
+    expect(await page.$$eval("#legend li", (l) => l.length)).toBeGreaterThan(0);
     await context.close();
   });
 

@@ -80,6 +80,7 @@ async function refreshCached(list?: Awaited<ReturnType<FcclipClient["call"]>>): 
     ...cached.map((c) => {
       const o = document.createElement("option");
       o.value = c.key;
+      o.dataset.bytes = String(c.bytes);
       o.textContent = `${c.label} (${(c.bytes / 2 ** 20).toFixed(0)} MB, ${c.createdAt.slice(0, 10)})`;
       return o;
     }),
@@ -95,12 +96,25 @@ function modelLoaded(info: ModelInfo): void {
   document.body.dataset.model = "loaded";
 }
 
-async function loadSources(sources: ModelSource[]): Promise<void> {
+/** A model load: the worker drops its current model first, so the page does too, whatever the outcome. */
+async function loadModel(load: () => Promise<ModelInfo>): Promise<void> {
   await action(async () => {
-    modelLoaded(await client.call({ type: "load", sources }, onProgress));
-    await refreshCached();
+    model = null;
+    document.body.dataset.model = "loading";
+    $("model-status").textContent = "loading…";
+    try {
+      modelLoaded(await load());
+    } catch (e) {
+      document.body.dataset.model = "none";
+      $("model-status").textContent = "no model loaded";
+      throw e;
+    } finally {
+      await refreshCached();
+    }
   });
 }
+
+const loadSources = (sources: ModelSource[]) => loadModel(() => client.call({ type: "load", sources }, onProgress));
 
 function vocabSpec(): VocabularySpec {
   const preset = $<HTMLSelectElement>("vocab-preset").value;
@@ -258,12 +272,10 @@ function wire(): void {
     const files = [...((ev.target as HTMLInputElement).files ?? [])];
     if (files.length) void loadSources(files.map((file) => ({ kind: "file", file })));
   });
-  $("load-cached").addEventListener("click", () =>
-    action(async () => {
-      const key = $<HTMLSelectElement>("cached").value;
-      modelLoaded(await client.call({ type: "loadCached", key }, onProgress));
-    }),
-  );
+  $("load-cached").addEventListener("click", () => {
+    const key = $<HTMLSelectElement>("cached").value;
+    void loadModel(() => client.call({ type: "loadCached", key }, onProgress));
+  });
   $("forget-cached").addEventListener("click", () =>
     action(async () => {
       const key = $<HTMLSelectElement>("cached").value;

@@ -38,8 +38,6 @@ async function loadBundle(cached: CachedModel, progress: Progress): Promise<Mode
       return t;
     },
   };
-  model?.dispose();
-  model = undefined;
   model = await FcclipModel.load(e, counting, tok, cached.config.fcclip);
   const a = weights.architecture;
   return {
@@ -48,6 +46,12 @@ async function loadBundle(cached: CachedModel, progress: Progress): Promise<Mode
     architecture: `ConvNeXt dims ${a.clip.dims.join("/")}, ${a.decoder.layers}-layer decoder, ${a.decoder.numQueries} queries`,
     config: cached.config,
   };
+}
+
+/** Frees the loaded model's GPU memory before another one is loaded. */
+function dropModel(): void {
+  model?.dispose();
+  model = undefined;
 }
 
 function describeAdapter(e: Engine): string {
@@ -78,10 +82,12 @@ async function handle(id: number, req: Request): Promise<{ value: unknown; trans
       await forgetCached(req.key);
       return { value: await listCached() };
     case "load": {
+      dropModel();
       const cached = await importModel(req.sources, progress);
       return { value: await loadBundle(cached, progress) };
     }
     case "loadCached": {
+      dropModel();
       const { meta } = await openCached(req.key);
       return { value: await loadBundle(meta, progress) };
     }

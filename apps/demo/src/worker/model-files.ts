@@ -9,7 +9,7 @@ import {
   resolveConfigFrom,
   urlConfigSource,
 } from "@fcclip/core";
-import { type ByteSource, blobSource } from "@fcclip/tensor-core";
+import { type ByteSource, blobSource, openStateDict } from "@fcclip/tensor-core";
 import type { CachedModel, ModelSource } from "./protocol.js";
 
 /** A model file that cannot be fetched or used as given; the message says which and why. */
@@ -18,6 +18,9 @@ export class ModelFilesError extends Error {
 }
 
 export type Progress = (stage: string, done: number, total: number, unit: "bytes" | "items") => void;
+
+/** meta.json: what the page is shown, plus the bundle's file name in the model's folder. */
+type StoredMeta = Omit<CachedModel, "key"> & { file: string };
 
 const ROOT = "fcclip-models";
 const BUNDLE = "bundle.safetensors";
@@ -69,11 +72,13 @@ async function writeFile(dir: FileSystemDirectoryHandle, name: string, chunks: A
   return handle;
 }
 
-async function* download(url: string, stage: string, progress: Progress): AsyncGenerator<Uint8Array> {
-  const res = await fetchOk(url);
-  const total = Number(res.headers.get("content-length") ?? 0);
-  if (!res.body) throw new ModelFilesError(`${url}: the response has no body`);
-  const reader = res.body.getReader();
+async function* counted(
+  body: ReadableStream<Uint8Array>,
+  stage: string,
+  total: number,
+  progress: Progress,
+): AsyncGenerator<Uint8Array> {
+  const reader = body.getReader();
   let done = 0;
   for (;;) {
     const { value, done: end } = await reader.read();
@@ -82,6 +87,16 @@ async function* download(url: string, stage: string, progress: Progress): AsyncG
     progress(stage, done, total, "bytes");
     yield value;
   }
+}
+
+async function* download(url: string, stage: string, progress: Progress): AsyncGenerator<Uint8Array> {
+  const res = await fetchOk(url);
+  if (!res.body) throw new ModelFilesError(`${url}: the response has no body`);
+  yield* counted(res.body, stage, Number(res.headers.get("content-length") ?? 0), progress);
+}
+
+async function isBundle(source: ByteSource): Promise<boolean> {
+  return (await openStateDict(source)).metadata.format === "fcclip-bundle";
 }
 
 /** `_BASE_` among the picked files, by file name. */
@@ -140,7 +155,8 @@ export async function listCached(): Promise<CachedModel[]> {
     if (handle.kind !== "directory") continue;
     try {
       const meta = await (await (handle as FileSystemDirectoryHandle).getFileHandle(META)).getFile();
-      out.push({ ...(JSON.parse(await meta.text()) as Omit<CachedModel, "key">), key });
+      const { label, bytes, createdAt, config } = JSON.parse(await meta.text()) as StoredMeta;
+      out.push({ key, label, bytes, createdAt, config });
     } catch {
       // A folder without meta.json is an interrupted conversion: not a model.
       await dir.removeEntry(key, { recursive: true }).catch(() => {});
@@ -159,8 +175,10 @@ export async function openCached(key: string): Promise<{ bundle: ByteSource; met
       `the cached model ${key} is gone (the browser may have cleared site data): load it again`,
     );
   });
-  const meta = JSON.parse(await (await (await dir.getFileHandle(META)).getFile()).text()) as Omit<CachedModel, "key">;
-  const file = await (await dir.getFileHandle(BUNDLE)).getFile();
+  const { file: name, ...meta } = JSON.parse(
+    await (await (await dir.getFileHandle(META)).getFile()).text(),
+  ) as StoredMeta;
+  const file = await (await dir.getFileHandle(name)).getFile();
   return { bundle: blobSource(file, `${meta.label} (cached)`), meta: { ...meta, key } };
 }
 
@@ -193,19 +211,38 @@ export async function importModel(sources: ModelSource[], progress: Progress): P
       }
     }
     const weights = await loadFcclipWeights(files, { heads: config.heads, textHeads: sorted.textHeads });
-    const cfg = bundleConfig(weights, BUNDLE);
-    const handle = await writeFile(
-      dir,
-      BUNDLE,
-      bundleChunks(weights, cfg, { onProgress: (d, t) => progress("converting", d, t, "items") }),
-    );
-    for (const i of sorted.weights.keys()) await dir.removeEntry(`download-${i}`).catch(() => {});
+    let file = BUNDLE;
+    let handle: FileSystemFileHandle;
+    const only = sorted.weights.length === 1 ? sorted.weights[0]! : null;
+    if (only && (await isBundle(files[0]!))) {
+      // A bundle is kept as it is (f16 storage included): a download already sits in the folder, a picked file
+      // is copied there because its handle does not survive a reload.
+      if (only.kind === "url") {
+        file = "download-0";
+        handle = await dir.getFileHandle(file);
+      } else {
+        handle = await writeFile(
+          dir,
+          BUNDLE,
+          counted(only.file.stream(), `copying ${only.file.name}`, only.file.size, progress),
+        );
+      }
+    } else {
+      handle = await writeFile(
+        dir,
+        BUNDLE,
+        bundleChunks(weights, bundleConfig(weights, BUNDLE), {
+          onProgress: (d, t) => progress("converting", d, t, "items"),
+        }),
+      );
+      for (const i of sorted.weights.keys()) await dir.removeEntry(`download-${i}`).catch(() => {});
+    }
     const meta = { label, bytes: (await handle.getFile()).size, createdAt: new Date().toISOString(), config };
     await writeFile(
       dir,
       META,
       (async function* () {
-        yield new TextEncoder().encode(JSON.stringify(meta));
+        yield new TextEncoder().encode(JSON.stringify({ ...meta, file } satisfies StoredMeta));
       })(),
     );
     return { ...meta, key };
