@@ -268,6 +268,12 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     await expect.poll(() => page.textContent("#vocab-summary")).toMatch(/1 seen in COCO training .*, 1 unseen/);
     await page.setInputFiles("#image-file", join(TINY, "model", "weights.json"));
     await expect.poll(() => page.textContent("#error")).toMatch(/weights\.json: not an image this browser can decode/);
+    // Without FC-CLIP's data files the page says where it looked and what to do.
+    const noData = await openApp(context, `${server.url}/?data=/nowhere/`);
+    expect(await noData.textContent("#vocab-summary")).toMatch(
+      /cannot fetch the coco_panoptic vocabulary from .*\/nowhere\/vocab\/coco_panoptic_with_prompt_eng\.txt \(HTTP 404\): put FC-CLIP's data files/,
+    );
+    await noData.close();
 
     // Images also arrive by drag and drop and by paste.
     const png = readFileSync(CHELSEA).toString("base64");
