@@ -18,7 +18,7 @@ import { serve } from "../serve.mjs";
 const APP = fileURLToPath(new URL("../dist/", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
 const MODEL_URLS = ["fcclip_tiny_head.pth", "open_clip_tiny.bin", "convnext_oracle_tiny_clip.json"]
-  .map((f) => `/model/${f}`)
+  .map((f) => `model/${f}`) // relative to the page, as users type them
   .concat("/oracle/config.yaml");
 
 const missing = !HAS_SHARED

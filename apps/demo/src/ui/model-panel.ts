@@ -48,7 +48,8 @@ export async function modelPanel(page: Page, urlsFromQuery: string | null): Prom
       .map((s) => s.trim())
       .filter(Boolean);
     if (urls.length === 0) return page.showError("give at least one URL");
-    void load(urls.map((url) => ({ kind: "url", url })));
+    // Relative URLs are relative to the page, not to the worker's script.
+    void load(urls.map((url) => ({ kind: "url", url: new URL(url, location.href).href })));
   });
   $<HTMLInputElement>("model-files").addEventListener("change", (ev) => {
     const files = [...((ev.target as HTMLInputElement).files ?? [])];

@@ -27,7 +27,7 @@ const BUNDLE = "bundle.safetensors";
 const META = "meta.json";
 
 const nameOf = (s: ModelSource) =>
-  s.kind === "file" ? s.file.name : decodeURIComponent(new URL(s.url, location.href).pathname.split("/").pop() ?? "");
+  s.kind === "file" ? s.file.name : decodeURIComponent(new URL(s.url).pathname.split("/").pop() ?? "");
 
 async function textOf(s: ModelSource): Promise<string> {
   if (s.kind === "file") return s.file.text();
@@ -143,7 +143,7 @@ async function sortSources(sources: ModelSource[]): Promise<Sorted> {
 async function resolveConfig(sorted: Sorted, sources: ModelSource[]): Promise<ResolvedConfig> {
   const c = sorted.config;
   if (!c) return resolveConfigFrom(urlConfigSource, undefined);
-  if (c.kind === "url") return resolveConfigFrom(urlConfigSource, new URL(c.url, location.href).href);
+  if (c.kind === "url") return resolveConfigFrom(urlConfigSource, c.url);
   const files = sources.flatMap((s) => (s.kind === "file" ? [s.file] : []));
   return resolveConfigFrom(pickedConfigSource(files), c.file.name);
 }
@@ -192,11 +192,7 @@ export async function importModel(sources: ModelSource[], progress: Progress): P
   const config = await resolveConfig(sorted, sources);
   const label = sources.map(nameOf).join(" + ");
   const key = await sha256Hex(
-    JSON.stringify(
-      sources.map((s) =>
-        s.kind === "url" ? new URL(s.url, location.href).href : [s.file.name, s.file.size, s.file.lastModified],
-      ),
-    ),
+    JSON.stringify(sources.map((s) => (s.kind === "url" ? s.url : [s.file.name, s.file.size, s.file.lastModified]))),
   );
   const root = await modelsDir();
   await root.removeEntry(key, { recursive: true }).catch(() => {});

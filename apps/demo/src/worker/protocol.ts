@@ -1,6 +1,6 @@
 import type { ResolvedConfig, Segmentation, Task } from "@fcclip/core";
 
-/** Where model files come from: URLs (fetched by the worker) or files the user picked. */
+/** Where model files come from: absolute URLs (fetched by the worker) or files the user picked. */
 export type ModelSource = { kind: "url"; url: string } | { kind: "file"; file: File };
 
 /** A vocabulary preset (read from the data folder) or the user's own classes (`;` classes, `,` synonyms, `stuff:`). */
