@@ -3,8 +3,9 @@ import { ShapeError } from "../errors.js";
 import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
 import { groupNorm, layerNorm } from "./norm.js";
 
-describe("LayerNorm / GroupNorm vs PyTorch", async () => {
-  const e = await testEngine();
+// Both kernel flavors run on any adapter: one invocation per row (CPU adapters) and one workgroup per row (GPUs).
+describe.each(["cpu", "gpu"] as const)("LayerNorm / GroupNorm vs PyTorch (%s flavor)", async (flavor) => {
+  const e = await testEngine({ flavor });
   for (const c of await loadFixtures("norm")) {
     test(c.name, async () => {
       const p = c.params as { kind: "layer" | "group"; axis?: number; groups?: number; eps: number };

@@ -2,6 +2,7 @@ import { ShapeError } from "../errors.js";
 import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
 import { fmtShape, normAxis, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
+import { MAIN_ROWS, ROW_WG, WORKGROUP_REDUCE } from "../wgsl/workgroup-reduce.js";
 import { checkInput, load } from "./util.js";
 
 export interface LayerNormOptions {
@@ -45,6 +46,45 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
   const inputs = [x.binding(), weight?.binding() ?? dummy, bias?.binding() ?? dummy];
   const wt = weight?.dtype ?? "f32";
   const bt = bias?.dtype ?? "f32";
+  const affine = (c: string) => `${weight ? ` * ${load(wt, "w", c)}` : ""}${bias ? ` + ${load(bt, "b", c)}` : ""}`;
+  const decls = `${enableF16([x.dtype, wt, bt])}${paramsStruct(params)}${storageDecls(
+    [
+      ["x", x.dtype],
+      ["w", wt],
+      ["b", bt],
+    ],
+    [["y", "f32"]],
+  )}`;
+  const xAt = (i: string) => load(x.dtype, "x", i);
+  // A GPU wants a row's elements spread over a workgroup; a CPU adapter (and channels-first maps, whose
+  // per-pixel rows are already read coalesced) one invocation per row.
+  if (e.flavor === "gpu" && inner === 1) {
+    e.run({
+      name: "layer_norm_rows",
+      key: `${x.dtype}|${weight ? wt : "-"}|${bias ? bt : "-"}`,
+      params,
+      inputs,
+      outputs: [out.binding()],
+      workgroups: grid(rows),
+      wgsl: () => `${decls}${WORKGROUP_REDUCE}
+${MAIN_ROWS} {
+  let r = wid.x + wid.y * nwg.x;
+  if (r >= p.rows) { return; }
+  let l = lid.x;
+  let base = r * p.C;
+  // Summing x - x0 instead of x keeps the mean exact enough when |mean| >> std.
+  let x0 = ${xAt("base")};
+  var s = 0.0;
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { s += ${xAt("base + c")} - x0; }
+  let mean = x0 + reduce_sum(s, l) / f32(p.C);
+  var q = 0.0;
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { let d = ${xAt("base + c")} - mean; q += d * d; }
+  let rstd = 1.0 / sqrt(reduce_sum(q, l) / f32(p.C) + p.eps);
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { y[base + c] = (${xAt("base + c")} - mean) * rstd${affine("c")}; }
+}`,
+    });
+    return out;
+  }
   e.run({
     name: "layer_norm",
     key: `${x.dtype}|${weight ? wt : "-"}|${bias ? bt : "-"}`,
@@ -52,29 +92,22 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     inputs,
     outputs: [out.binding()],
     workgroups: grid(Math.ceil(rows / WG1D)),
-    wgsl: () => `${enableF16([x.dtype, wt, bt])}${paramsStruct(params)}${storageDecls(
-      [
-        ["x", x.dtype],
-        ["w", wt],
-        ["b", bt],
-      ],
-      [["y", "f32"]],
-    )}${FLAT_ID}
+    wgsl: () => `${decls}${FLAT_ID}
 ${MAIN_1D} {
   let r = flat_id(wid, lid, nwg);
   if (r >= p.rows) { return; }
   let base = (r / p.inner) * p.C * p.inner + r % p.inner;
   // Summing x - x0 instead of x keeps the mean exact enough when |mean| >> std (a plain f32 sum of 1000 ± 0.1 does not).
-  let x0 = ${load(x.dtype, "x", "base")};
+  let x0 = ${xAt("base")};
   var sum = 0.0;
-  for (var c = 0u; c < p.C; c++) { sum += ${load(x.dtype, "x", "base + c * p.inner")} - x0; }
+  for (var c = 0u; c < p.C; c++) { sum += ${xAt("base + c * p.inner")} - x0; }
   let mean = x0 + sum / f32(p.C);
   var sq = 0.0;
-  for (var c = 0u; c < p.C; c++) { let d = ${load(x.dtype, "x", "base + c * p.inner")} - mean; sq += d * d; }
+  for (var c = 0u; c < p.C; c++) { let d = ${xAt("base + c * p.inner")} - mean; sq += d * d; }
   let rstd = 1.0 / sqrt(sq / f32(p.C) + p.eps);
   for (var c = 0u; c < p.C; c++) {
-    let v = (${load(x.dtype, "x", "base + c * p.inner")} - mean) * rstd;
-    y[base + c * p.inner] = v${weight ? ` * ${load(wt, "w", "c")}` : ""}${bias ? ` + ${load(bt, "b", "c")}` : ""};
+    let v = (${xAt("base + c * p.inner")} - mean) * rstd;
+    y[base + c * p.inner] = v${affine("c")};
   }
 }`,
   });
@@ -105,6 +138,7 @@ export function groupNorm(x: Tensor, groups: number, weight: Tensor | null, bias
   const out = e.empty(x.shape, "f32");
   if (out.size === 0) return out;
   const params: Param[] = [
+    ["groups_total", "u32", N * groups],
     ["G", "u32", groups],
     ["cpg", "u32", C / groups],
     ["spatial", "u32", spatial],
@@ -113,7 +147,7 @@ export function groupNorm(x: Tensor, groups: number, weight: Tensor | null, bias
   const dummy = x.binding(0, 4);
   const wt = weight?.dtype ?? "f32";
   const bt = bias?.dtype ?? "f32";
-  const WG = 64;
+  const WG = ROW_WG;
   e.run({
     name: "group_norm",
     key: `${x.dtype}|${weight ? wt : "-"}|${bias ? bt : "-"}`,
@@ -129,21 +163,10 @@ export function groupNorm(x: Tensor, groups: number, weight: Tensor | null, bias
       ],
       [["y", "f32"]],
     )}
-var<workgroup> red: array<f32, ${WG}>;
-fn reduce_sum(v: f32, l: u32) -> f32 {
-  red[l] = v;
-  workgroupBarrier();
-  for (var s = ${WG / 2}u; s > 0u; s >>= 1u) {
-    if (l < s) { red[l] += red[l + s]; }
-    workgroupBarrier();
-  }
-  let total = red[0];
-  workgroupBarrier();
-  return total;
-}
-@compute @workgroup_size(${WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+${WORKGROUP_REDUCE}
+${MAIN_ROWS} {
   let grp = wid.x + wid.y * nwg.x;
+  if (grp >= p.groups_total) { return; }
   let count = p.cpg * p.spatial;
   let base = grp * count;
   let l = lid.x;

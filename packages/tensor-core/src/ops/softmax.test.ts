@@ -3,8 +3,9 @@ import { ShapeError } from "../errors.js";
 import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
 import { attention, softmax } from "./softmax.js";
 
-describe("softmax and attention vs PyTorch", async () => {
-  const e = await testEngine();
+// Both kernel flavors run on any adapter: one invocation per row (CPU adapters) and one workgroup per row (GPUs).
+describe.each(["cpu", "gpu"] as const)("softmax and attention vs PyTorch (%s flavor)", async (flavor) => {
+  const e = await testEngine({ flavor });
   for (const c of await loadFixtures("softmax")) {
     test(c.name, async () => {
       const y = e.scope(() => {

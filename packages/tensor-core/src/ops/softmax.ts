@@ -2,6 +2,7 @@ import { DTypeError, ShapeError } from "../errors.js";
 import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
 import { broadcastStrides, fmtShape, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
+import { MAIN_ROWS, ROW_WG, WORKGROUP_REDUCE } from "../wgsl/workgroup-reduce.js";
 import { coalesce, shapeParams, stridedOffsets } from "./binary.js";
 import { matmul } from "./matmul.js";
 import { checkInput, load } from "./util.js";
@@ -53,26 +54,72 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
     return v;
   };
   const excluded = (c: string) => (maskKind === "bool" ? `mk[o_m + ${c} * p.mcol] != 0` : "false");
+  const decls = `${enableF16([x.dtype, md])}${paramsStruct(params)}${storageDecls(
+    [
+      ["x", x.dtype],
+      ["mk", md],
+    ],
+    [["y", "f32"]],
+  )}`;
+  const key = `${x.dtype}|${maskKind}|${md}|${maskShape.length}`;
+  const inputs = [x.binding(), mask?.binding() ?? x.binding(0, 4)];
+  // -inf logits (additive masks) count as excluded; exp of them must not be evaluated as inf - inf. A row with
+  // nothing left is NaN, written explicitly: WGSL does not promise NaN for 0 / 0.
+  const NAN = "bitcast<f32>(0x7fc00000u + p.n * 0u)";
+  if (e.flavor === "gpu") {
+    // A GPU spreads each row over a workgroup (one invocation per row leaves it idle).
+    e.run({
+      name: "softmax_rows",
+      key,
+      params,
+      inputs,
+      outputs: [out.binding()],
+      workgroups: grid(rows),
+      wgsl: () => `${decls}${WORKGROUP_REDUCE}
+${MAIN_ROWS} {
+  let i = wid.x + wid.y * nwg.x;
+  if (i >= p.n) { return; }
+  let l = lid.x;
+${stridedOffsets(maskShape.length, ["m"])}
+  let base = i * p.C;
+  var mx = -3.402823466e+38;
+  var found = 0.0;
+  for (var c = l; c < p.C; c += ${ROW_WG}u) {
+    if (${excluded("c")}) { continue; }
+    let v = ${logit("c")};
+    if (v >= -3.402823466e+38) { mx = max(mx, v); found = 1.0; }
+  }
+  mx = reduce_max(mx, l);
+  let any = reduce_max(found, l) > 0.0;
+  var sum = 0.0;
+  for (var c = l; c < p.C; c += ${ROW_WG}u) {
+    var ev = 0.0;
+    if (!(${excluded("c")})) {
+      let v = ${logit("c")};
+      if (v >= -3.402823466e+38) { ev = exp(v - mx); }
+    }
+    y[base + c] = ev;
+    sum += ev;
+  }
+  sum = reduce_sum(sum, l);
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { y[base + c] = select(${NAN}, y[base + c] / sum, any); }
+}`,
+    });
+    return out;
+  }
   e.run({
     name: "softmax",
-    key: `${x.dtype}|${maskKind}|${md}|${maskShape.length}`,
+    key,
     params,
-    inputs: [x.binding(), mask?.binding() ?? x.binding(0, 4)],
+    inputs,
     outputs: [out.binding()],
     workgroups: grid(Math.ceil(rows / WG1D)),
-    wgsl: () => `${enableF16([x.dtype, md])}${paramsStruct(params)}${storageDecls(
-      [
-        ["x", x.dtype],
-        ["mk", md],
-      ],
-      [["y", "f32"]],
-    )}${FLAT_ID}
+    wgsl: () => `${decls}${FLAT_ID}
 ${MAIN_1D} {
   let i = flat_id(wid, lid, nwg);
   if (i >= p.n) { return; }
 ${stridedOffsets(maskShape.length, ["m"])}
   let base = i * p.C;
-  // -inf logits (additive masks) count as excluded; exp of them must not be evaluated as inf - inf.
   var mx = -3.402823466e+38;
   var any = false;
   for (var c = 0u; c < p.C; c++) {
@@ -81,8 +128,7 @@ ${stridedOffsets(maskShape.length, ["m"])}
     if (v >= -3.402823466e+38) { mx = max(mx, v); any = true; }
   }
   if (!any) {
-    let nan = bitcast<f32>(0x7fc00000u + p.n * 0u);
-    for (var c = 0u; c < p.C; c++) { y[base + c] = nan; }
+    for (var c = 0u; c < p.C; c++) { y[base + c] = ${NAN}; }
     return;
   }
   var sum = 0.0;

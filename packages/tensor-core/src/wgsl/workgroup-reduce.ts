@@ -1,0 +1,28 @@
+/** Invocations per workgroup of the row-parallel kernels (GroupNorm, and LayerNorm/softmax on GPU adapters). */
+export const ROW_WG = 64;
+
+/**
+ * Tree reductions over one workgroup: `reduce_sum(v, lid.x)` and `reduce_max(v, lid.x)` return the result to every
+ * invocation. The barrier after reading the result lets the next reduction reuse the scratch array safely.
+ */
+export const WORKGROUP_REDUCE = ["sum", "max"]
+  .map(
+    (op) => `
+fn reduce_${op}(v: f32, l: u32) -> f32 {
+  red[l] = v;
+  workgroupBarrier();
+  for (var s = ${ROW_WG / 2}u; s > 0u; s >>= 1u) {
+    if (l < s) { red[l] = ${op === "sum" ? "red[l] + red[l + s]" : "max(red[l], red[l + s])"}; }
+    workgroupBarrier();
+  }
+  let total = red[0];
+  workgroupBarrier();
+  return total;
+}`,
+  )
+  .join("")
+  .replace(/^/, `\nvar<workgroup> red: array<f32, ${ROW_WG}>;`);
+
+/** Entry point for one workgroup per row; `row` is the workgroup's index in a grid() dispatch. */
+export const MAIN_ROWS = `@compute @workgroup_size(${ROW_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)`;
