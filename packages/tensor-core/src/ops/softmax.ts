@@ -66,6 +66,10 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
   // -inf logits (additive masks) count as excluded; exp of them must not be evaluated as inf - inf. A row with
   // nothing left is NaN, written explicitly: WGSL does not promise NaN for 0 / 0.
   const NAN = "bitcast<f32>(0x7fc00000u + p.n * 0u)";
+  const keepMax = (c: string, seen: string) =>
+    `if (!(${excluded(c)})) { let v = ${logit(c)}; if (v >= -3.402823466e+38) { mx = max(mx, v); ${seen} } }`;
+  const expTerm = (c: string) =>
+    `var ev = 0.0; if (!(${excluded(c)})) { let v = ${logit(c)}; if (v >= -3.402823466e+38) { ev = exp(v - mx); } } y[base + ${c}] = ev; sum += ev;`;
   if (e.flavor === "gpu") {
     // A GPU spreads each row over a workgroup (one invocation per row leaves it idle).
     e.run({
@@ -84,23 +88,11 @@ ${stridedOffsets(maskShape.length, ["m"])}
   let base = i * p.C;
   var mx = -3.402823466e+38;
   var found = 0.0;
-  for (var c = l; c < p.C; c += ${ROW_WG}u) {
-    if (${excluded("c")}) { continue; }
-    let v = ${logit("c")};
-    if (v >= -3.402823466e+38) { mx = max(mx, v); found = 1.0; }
-  }
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { ${keepMax("c", "found = 1.0;")} }
   mx = reduce_max(mx, l);
   let any = reduce_max(found, l) > 0.0;
   var sum = 0.0;
-  for (var c = l; c < p.C; c += ${ROW_WG}u) {
-    var ev = 0.0;
-    if (!(${excluded("c")})) {
-      let v = ${logit("c")};
-      if (v >= -3.402823466e+38) { ev = exp(v - mx); }
-    }
-    y[base + c] = ev;
-    sum += ev;
-  }
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { ${expTerm("c")} }
   sum = reduce_sum(sum, l);
   for (var c = l; c < p.C; c += ${ROW_WG}u) { y[base + c] = select(${NAN}, y[base + c] / sum, any); }
 }`,
@@ -122,25 +114,13 @@ ${stridedOffsets(maskShape.length, ["m"])}
   let base = i * p.C;
   var mx = -3.402823466e+38;
   var any = false;
-  for (var c = 0u; c < p.C; c++) {
-    if (${excluded("c")}) { continue; }
-    let v = ${logit("c")};
-    if (v >= -3.402823466e+38) { mx = max(mx, v); any = true; }
-  }
+  for (var c = 0u; c < p.C; c++) { ${keepMax("c", "any = true;")} }
   if (!any) {
     for (var c = 0u; c < p.C; c++) { y[base + c] = ${NAN}; }
     return;
   }
   var sum = 0.0;
-  for (var c = 0u; c < p.C; c++) {
-    var ev = 0.0;
-    if (!(${excluded("c")})) {
-      let v = ${logit("c")};
-      if (v >= -3.402823466e+38) { ev = exp(v - mx); }
-    }
-    y[base + c] = ev;
-    sum += ev;
-  }
+  for (var c = 0u; c < p.C; c++) { ${expTerm("c")} }
   for (var c = 0u; c < p.C; c++) { y[base + c] = y[base + c] / sum; }
 }`,
   });
