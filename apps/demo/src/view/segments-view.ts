@@ -9,6 +9,8 @@ import type { RegionMap } from "./regions.js";
 export class SegmentsView {
   private image: RgbImage | null = null;
   private map: RegionMap | null = null;
+  /** 1 where a pixel borders another region: computed once per result, not on every hover. */
+  private border: Uint8Array = new Uint8Array(0);
   private opacity = 0.55;
   private highlighted = -1;
   private frame = 0;
@@ -28,6 +30,7 @@ export class SegmentsView {
     this.highlighted = -1;
     this.canvas.width = image.width;
     this.canvas.height = image.height;
+    this.border = map ? borders(map.index, image.width, image.height) : new Uint8Array(0);
     this.renderLegend();
     this.draw();
   }
@@ -95,6 +98,7 @@ export class SegmentsView {
     const index = this.map?.index;
     const regions = this.map?.regions;
     const colors = regions?.map((r) => classColor(r.categoryId));
+    const dark = colors?.map((c) => c.map((v) => v * 0.5));
     const h = this.highlighted;
     for (let y = 0; y < H; y++) {
       for (let x = 0; x < W; x++) {
@@ -105,15 +109,10 @@ export class SegmentsView {
         let c: readonly number[] = [0, 0, 0];
         if (r >= 0 && colors) {
           c = colors[r]!;
-          const border =
-            (x > 0 && index![i - 1] !== r) ||
-            (y > 0 && index![i - W] !== r) ||
-            (x + 1 < W && index![i + 1] !== r) ||
-            (y + 1 < H && index![i + W] !== r);
           a = h < 0 ? this.opacity : r === h ? Math.max(0.8, this.opacity) : this.opacity * 0.35;
-          if (border) {
+          if (this.border[i]) {
             a = Math.min(1, a + 0.35);
-            c = c.map((v) => v * 0.5);
+            c = dark![r]!;
           }
         }
         for (let k = 0; k < 3; k++) out.data[o + k] = Math.round(img.data[i * 3 + k]! * (1 - a) + c[k]! * a);
@@ -122,4 +121,22 @@ export class SegmentsView {
     }
     ctx.putImageData(out, 0, 0);
   }
+}
+
+function borders(index: Int32Array, W: number, H: number): Uint8Array {
+  const out = new Uint8Array(W * H);
+  for (let y = 0; y < H; y++) {
+    for (let x = 0; x < W; x++) {
+      const i = y * W + x;
+      const r = index[i]!;
+      if (r < 0) continue;
+      out[i] = Number(
+        (x > 0 && index[i - 1] !== r) ||
+          (y > 0 && index[i - W] !== r) ||
+          (x + 1 < W && index[i + 1] !== r) ||
+          (y + 1 < H && index[i + W] !== r),
+      );
+    }
+  }
+  return out;
 }
