@@ -257,6 +257,16 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     await page.click("#load-urls");
     await expect.poll(() => page.textContent("#error")).toMatch(/no FC-CLIP checkpoint given/);
     expect(await page.$$eval("#cached option", (o) => o.length)).toBe(cachedBefore);
+    // A full storage quota (1 MB here, through the DevTools protocol) is reported, and leaves nothing behind.
+    const cdp = await context.newCDPSession(page);
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url, quotaSize: 2 ** 20 });
+    await page.fill("#model-urls", "/model/fcclip_tiny_head.pth\n/model/open_clip_tiny.bin");
+    await page.click("#load-urls");
+    await expect
+      .poll(() => page.textContent("#error"), { timeout: 30_000 })
+      .toMatch(/storage for this site is full while writing download-0: forget cached models/);
+    expect(await page.$$eval("#cached option", (o) => o.length)).toBe(cachedBefore);
+    await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url });
     await page.selectOption("#vocab-preset", "custom");
     await page.fill("#vocab-text", " ; ");
     await expect.poll(() => page.textContent("#vocab-summary")).toMatch(/the vocabulary is empty/);

@@ -67,6 +67,11 @@ async function writeFile(dir: FileSystemDirectoryHandle, name: string, chunks: A
     await w.close();
   } catch (e) {
     await w.abort().catch(() => {});
+    if ((e as DOMException).name === "QuotaExceededError") {
+      throw new ModelFilesError(
+        `the browser's storage for this site is full while writing ${name}: forget cached models or free disk space`,
+      );
+    }
     throw e;
   }
   return handle;
