@@ -6,7 +6,8 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { decodeImage } from "@fcclip/core/node";
+import { mergeVocabularies } from "@fcclip/core";
+import { decodeImage, loadVocabulary } from "@fcclip/core/node";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { run } from "../../../packages/fcclip/src/cli/main.js";
@@ -267,6 +268,23 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
       .toMatch(/storage for this site is full while writing download-0: forget cached models/);
     expect(await page.$$eval("#cached option", (o) => o.length)).toBe(cachedBefore);
     await cdp.send("Storage.overrideQuotaForOrigin", { origin: server.url });
+    // The presets: ADE20K-150 has 100 things, 64 classes seen in COCO (FCCLIP-SPEC); COCO + ADE20K as the library
+    // merges them.
+    await page.selectOption("#vocab-preset", "ade20k_150");
+    await expect
+      .poll(() => page.textContent("#vocab-summary"))
+      .toBe("150 classes (100 things, 50 stuff): 64 seen in COCO training (α = 0.4), 86 unseen (β = 0.8)");
+    const vocabDir = join(SHARED, "data", "vocab");
+    const merged = mergeVocabularies(
+      "coco_ade20k",
+      await loadVocabulary("coco_panoptic", vocabDir),
+      await loadVocabulary("ade20k_150", vocabDir),
+    );
+    await page.selectOption("#vocab-preset", "coco_ade20k");
+    await expect
+      .poll(() => page.textContent("#vocab-summary"))
+      .toMatch(new RegExp(`^${merged.classes.length} classes `));
+    expect(await page.$$eval("#vocab-classes li", (l) => l.length)).toBe(merged.classes.length);
     await page.selectOption("#vocab-preset", "custom");
     await page.fill("#vocab-text", " ; ");
     await expect.poll(() => page.textContent("#vocab-summary")).toMatch(/the vocabulary is empty/);
