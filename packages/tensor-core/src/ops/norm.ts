@@ -2,7 +2,7 @@ import { ShapeError } from "../errors.js";
 import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
 import { fmtShape, normAxis, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { MAIN_ROWS, ROW_WG, WORKGROUP_REDUCE } from "../wgsl/workgroup-reduce.js";
+import { mainRows, ROW_WG, WORKGROUP_REDUCE } from "../wgsl/workgroup-reduce.js";
 import { checkInput, load } from "./util.js";
 
 export interface LayerNormOptions {
@@ -67,10 +67,7 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
       outputs: [out.binding()],
       workgroups: grid(rows),
       wgsl: () => `${decls}${WORKGROUP_REDUCE}
-${MAIN_ROWS} {
-  let r = wid.x + wid.y * nwg.x;
-  if (r >= p.rows) { return; }
-  let l = lid.x;
+${mainRows("r", "p.rows")}
   let base = r * p.C;
   // Summing x - x0 instead of x keeps the mean exact enough when |mean| >> std.
   let x0 = ${xAt("base")};
@@ -164,12 +161,9 @@ export function groupNorm(x: Tensor, groups: number, weight: Tensor | null, bias
       [["y", "f32"]],
     )}
 ${WORKGROUP_REDUCE}
-${MAIN_ROWS} {
-  let grp = wid.x + wid.y * nwg.x;
-  if (grp >= p.groups_total) { return; }
+${mainRows("grp", "p.groups_total")}
   let count = p.cpg * p.spatial;
   let base = grp * count;
-  let l = lid.x;
   let x0 = ${load(x.dtype, "x", "base")};
   var s = 0.0;
   for (var i = l; i < count; i += ${WG}u) { s += ${load(x.dtype, "x", "base + i")} - x0; }

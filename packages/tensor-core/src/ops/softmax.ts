@@ -2,7 +2,7 @@ import { DTypeError, ShapeError } from "../errors.js";
 import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
 import { broadcastStrides, fmtShape, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { MAIN_ROWS, ROW_WG, WORKGROUP_REDUCE } from "../wgsl/workgroup-reduce.js";
+import { mainRows, ROW_WG, WORKGROUP_REDUCE } from "../wgsl/workgroup-reduce.js";
 import { coalesce, shapeParams, stridedOffsets } from "./binary.js";
 import { matmul } from "./matmul.js";
 import { checkInput, load } from "./util.js";
@@ -80,10 +80,7 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
       outputs: [out.binding()],
       workgroups: grid(rows),
       wgsl: () => `${decls}${WORKGROUP_REDUCE}
-${MAIN_ROWS} {
-  let i = wid.x + wid.y * nwg.x;
-  if (i >= p.n) { return; }
-  let l = lid.x;
+${mainRows("i", "p.n")}
 ${stridedOffsets(maskShape.length, ["m"])}
   let base = i * p.C;
   var mx = -3.402823466e+38;

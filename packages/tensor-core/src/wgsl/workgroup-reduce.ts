@@ -23,6 +23,14 @@ fn reduce_${op}(v: f32, l: u32) -> f32 {
   .join("")
   .replace(/^/, `\nvar<workgroup> red: array<f32, ${ROW_WG}>;`);
 
-/** Entry point for one workgroup per row; `row` is the workgroup's index in a grid() dispatch. */
-export const MAIN_ROWS = `@compute @workgroup_size(${ROW_WG})
-fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>)`;
+/**
+ * Entry point for one workgroup per row, opened up to its body: `row` is the workgroup's index in a grid()
+ * dispatch (workgroups past `count` return at once) and `l` the invocation's index within the row.
+ */
+export function mainRows(row: string, count: string): string {
+  return `@compute @workgroup_size(${ROW_WG})
+fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {
+  let ${row} = wid.x + wid.y * nwg.x;
+  if (${row} >= ${count}) { return; }
+  let l = lid.x;`;
+}
