@@ -87,6 +87,26 @@ describe("matmul vs PyTorch", async () => {
   });
 });
 
+describe("matmul binding windows vs PyTorch (vec4 loads, as ConvNeXt-L's MLP at full size)", async () => {
+  const cases = await loadFixtures("matmul_windows");
+  for (const flavor of ["cpu", "gpu"] as const) {
+    for (const c of cases) {
+      test(`${flavor} ${c.name}`, async () => {
+        const { maxBindingBytes, ...p } = c.params as unknown as P & { maxBindingBytes: number };
+        const small = await testEngine({ maxBindingBytes });
+        const a = upload(small, c.t("a"));
+        const b = upload(small, c.t("b"));
+        // The case must really take a window path: an operand or the result over the limit.
+        expect(Math.max(a.byteLength, b.byteLength, c.t("y").data.length * 4)).toBeGreaterThan(maxBindingBytes);
+        const y = small.scope(() => matmul(a, b, { ...p, bias: upload(small, c.t("bias")), flavor }));
+        expect(y.shape).toEqual(c.t("y").shape);
+        expectClose(await y.read(), c.t("y"), 1e-5, c.name);
+        for (const t of [a, b, y]) t.dispose();
+      });
+    }
+  }
+});
+
 describe("matmul K-split for a row-major b over the binding limit", async () => {
   test("splits along K, accumulates, applies bias and activation once (both flavors)", async () => {
     const small = await testEngine({ maxBindingBytes: 4096 });

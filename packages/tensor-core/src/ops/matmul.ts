@@ -401,11 +401,13 @@ ${kstep("k")}
 function cpuVec4Loop(at: DType, bt: DType, transB: boolean, rows: number[], cols: number[], vecs: number[]): string {
   const A4 = (i: string) => (at === "f32" ? `a[${i}]` : `vec4<f32>(a[${i}])`);
   const B4 = (i: string) => (bt === "f32" ? `b[${i}]` : `vec4<f32>(b[${i}])`);
+  // Row strides come from the operands' storage (p.sam, p.sbn, p.sbk), not from this launch's K and N: a K-split
+  // slice has K = its depth while A's rows stay the full K apart.
   const head = `  let K4 = p.K / 4u;
-${rows.map((i) => `  let ra${i} = oa / 4u + min(m0 + ${i}u, p.M - 1u) * K4;`).join("\n")}`;
+${rows.map((i) => `  let ra${i} = oa / 4u + min(m0 + ${i}u, p.M - 1u) * (p.sam / 4u);`).join("\n")}`;
   if (transB) {
     return `${head}
-${cols.map((j) => `  let cb${j} = ob / 4u + min(n0 + ${j}u, p.N - 1u) * K4;`).join("\n")}
+${cols.map((j) => `  let cb${j} = ob / 4u + min(n0 + ${j}u, p.N - 1u) * (p.sbn / 4u);`).join("\n")}
   for (var k4 = 0u; k4 < K4; k4++) {
 ${cols.map((j) => `    let b${j} = ${B4(`cb${j} + k4`)};`).join("\n")}
 ${rows
@@ -418,13 +420,14 @@ ${rows
   }
   return `${head}
   let N4 = p.N / 4u;
+  let ldb4 = p.sbk / 4u;
 ${vecs.map((v) => `  let cb${v} = ob / 4u + min(n0 / 4u + ${v}u, N4 - 1u);`).join("\n")}
   for (var k4 = 0u; k4 < K4; k4++) {
 ${rows.map((i) => `    let a${i} = ${A4(`ra${i} + k4`)};`).join("\n")}
 ${[0, 1, 2, 3]
   .map(
     (u) => `    {
-${vecs.map((v) => `      let b${v} = ${B4(`cb${v} + (k4 * 4u + ${u}u) * N4`)};`).join("\n")}
+${vecs.map((v) => `      let b${v} = ${B4(`cb${v} + (k4 * 4u + ${u}u) * ldb4`)};`).join("\n")}
 ${rows.map((i) => `      ${vecs.map((v) => `acc${i}_${v} += a${i}[${u}] * b${v};`).join(" ")}`).join("\n")}
     }`,
   )
