@@ -166,6 +166,11 @@ export class FcclipModel {
     );
   }
 
+  /** The CLIP text tower (for prompt features of token ids; `textClassifier` builds the classifier from it). */
+  get textEncoder(): ClipTextEncoder {
+    return this.text;
+  }
+
   /**
    * T' = [per-synonym text classifier; normalised void embedding] on the GPU, cached per vocabulary. `source` says
    * where it came from: this model's memory, the store, or the text tower just now.
@@ -233,18 +238,21 @@ export class FcclipModel {
     const pre = preprocess(e, img, cfg);
     const feats = this.trunk.forward(pre.images);
     await stage("backbone");
-    const pd = this.pixelDecoder.forward(feats);
+    const intermediates = !!opts.dump;
+    const pd = this.pixelDecoder.forward(feats, { intermediates });
     await stage("pixel decoder");
-    const dec = await this.decoder.forward(pd.multi_scale_features, pd.mask_features, clf);
+    const dec = await this.decoder.forward(pd.multi_scale_features, pd.mask_features, clf, { intermediates });
     await stage("transformer decoder");
     const [, Q, h4, w4] = dec.pred_masks.shape as [number, number, number, number];
     const dense = feats.clip_vis_dense;
-    const outSims = e.scope(() => {
+    const oov = e.scope(() => {
       const mc = interpolate(dec.pred_masks, { size: [dense.shape[2]!, dense.shape[3]!] });
       const pooled = maskPooling(dense, mc).reshape([Q, dense.shape[1]!]);
       const emb = this.visualHead.forward(pooled);
-      return matmul(l2normalize(emb), clf.embeddings, { transB: true, alpha: this.clipTemperature });
+      const sims = matmul(l2normalize(emb), clf.embeddings, { transB: true, alpha: this.clipTemperature });
+      return intermediates ? { sims, mc, pooled, emb } : { sims };
     });
+    const outSims = oov.sims;
     const outAll = maxOverSynonyms((await outSims.read()) as Float32Array, Q, clf.synonymsPerClass);
     outSims.dispose();
     const outLogits = new Float32Array(Q * K);
@@ -262,12 +270,25 @@ export class FcclipModel {
       await dump("input.images_tensor", pre.images);
       for (const k of ["res2", "res3", "res4", "res5", "clip_vis_dense"] as const)
         await dump(`backbone.${k}`, feats[k]);
+      const pdi = pd.intermediates!;
+      for (let l = 0; l < 3; l++) await dump(`pixel_decoder.input_proj.${l}`, pdi.input_proj[l]!);
+      for (const [i, x] of pdi.encoder_layers.entries()) await dump(`pixel_decoder.encoder.layers.${i}`, x);
+      await dump("pixel_decoder.fpn_out.0", pdi.fpn_out);
       await dump("pixel_decoder.mask_features", pd.mask_features);
       for (let l = 0; l < 3; l++) await dump(`pixel_decoder.multi_scale_features.${l}`, pd.multi_scale_features[l]!);
+      // One entry per prediction head call (0 = the learnable queries, then after each layer), as the oracle numbers them.
+      const di = dec.intermediates!;
+      for (const [part, list] of Object.entries(di))
+        for (const [n, x] of list.entries()) await dump(`decoder.${part}.${n}`, x);
       await dump("decoder.pred_masks", dec.pred_masks);
+      await dump("oov.mask_for_pooling", oov.mc!);
+      await dump("oov.mask_pooled_clip_feature", oov.pooled!);
+      await dump("oov.pooled_clip_feature", oov.emb!);
       tensors.set("decoder.pred_logits", { shape: [1, Q, K + 1], data: dec.pred_logits });
       tensors.set("oov.out_vocab_logits", { shape: [1, Q, K], data: outLogits });
       tensors.set("ens.mask_cls_results", { shape: [1, Q, K + 1], data: ens.maskClsResults });
+      // Reading the dumps back is not post-processing time.
+      t0 = performance.now();
     }
     const seg = await inference(
       e,
@@ -298,6 +319,9 @@ export class FcclipModel {
       pd.mask_features,
       ...pd.multi_scale_features,
       dec.pred_masks,
+      ...Object.values(pd.intermediates ?? {}).flat(),
+      ...Object.values(dec.intermediates ?? {}).flat(),
+      ...[oov.mc, oov.pooled, oov.emb].filter((t) => t !== undefined),
     ])
       t.dispose();
     return opts.dump ? { ...seg, tensors } : seg;
