@@ -54,5 +54,30 @@ describe.skipIf(!HAS_SHARED)(
       pd.dispose();
       dec.dispose();
     });
+
+    test("the trunk under a 256 KB binding limit: the MLP's hidden map takes the M- and K-split matmuls", async () => {
+      // At 800×1216 ConvNeXt-L's stage-1 hidden map (768 × 60800 floats, 187 MB) is over lavapipe's 128 MiB: fc1
+      // writes it in row windows and fc2 reads it in K slices. Here 128 × 1344 floats (688 KB) over 256 KB do the same.
+      const limit = 256 * 1024;
+      const e = await testEngine({ maxBindingBytes: limit });
+      const st = await SafetensorsFile.open(bytesSource(readFileSync(join(FIXTURES, "modules.safetensors"))));
+      const ref = async (k: string) => {
+        const t = await st.read(k);
+        return { shape: t.shape, data: toFloat32(t) };
+      };
+      const weights = await openStateDict(
+        bytesSource(readFileSync(join(SHARED, "oracle", "tiny", "model", "fcclip_tiny.safetensors"))),
+      );
+      const trunk = await ConvNeXtTrunk.load(e, weights, "backbone.clip_model.visual.trunk.", {
+        dims: [32, 64, 96, 128],
+        depths: [1, 1, 2, 1],
+      });
+      const input = await ref("input");
+      const feats = trunk.forward(e.tensor(input.data, input.shape));
+      expect(feats.res2.shape[2]! * feats.res2.shape[3]! * 128 * 4).toBeGreaterThan(limit);
+      for (const k of ["res2", "res3", "res4", "res5"] as const)
+        expectClose(await feats[k].read(), await ref(k), 1e-4, `${k} (split)`);
+      trunk.dispose();
+    });
   },
 );
