@@ -13,7 +13,7 @@ commands:
       --clip-weights FILE   open_clip CLIP weights (open_clip_pytorch_model.bin / open_clip_model.safetensors)
       --clip-config FILE    open_clip model config JSON, when the text head count is not width/64
       --output PREFIX       where to write the bundle
-      --f16                 store matrices as float16 (half the size; vectors and scalars stay float32)
+      --f16                 store the CLIP matrices as float16 (about half the size; the heads, vectors and scalars stay float32)
       --opts KEY VALUE ...  detectron2 config overrides (MODEL.MASK_FORMER.NHEADS)
   segment   open-vocabulary panoptic / semantic / instance segmentation
       --weights FILE        FC-CLIP checkpoint (fcclip_cocopan.pth), a combined file, or a bundle

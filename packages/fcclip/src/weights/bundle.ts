@@ -14,7 +14,7 @@ export interface BundleConfig {
   format: "fcclip-bundle";
   version: 1;
   weights: string;
-  /** f16: tensors with two or more dimensions are stored as float16; vectors and scalars stay float32. */
+  /** f16: CLIP tensors with two or more dimensions are stored as float16; the heads, vectors and scalars stay float32. */
   storage: "f32" | "f16";
   architecture: FcclipArchitecture;
   sources: string[];
@@ -27,10 +27,11 @@ export interface BundleOptions {
 
 const FLOAT: ReadonlySet<StoredDType> = new Set(["F32", "F16", "BF16", "F64"]);
 
-function storedAs(dtype: StoredDType, shape: number[], f16: boolean): StoredDType {
+function storedAs(name: string, dtype: StoredDType, shape: number[], f16: boolean): StoredDType {
   if (!FLOAT.has(dtype)) return dtype;
   // Norm weights, biases and logit scales stay f32: they are tiny, and exp(logit_scale) would amplify f16 rounding.
-  return f16 && shape.length >= 2 ? "F16" : "F32";
+  // So do the trained heads (4 % of the weights): their nine decoder layers amplify rounding the most.
+  return f16 && shape.length >= 2 && name.startsWith("backbone.") ? "F16" : "F32";
 }
 
 function encode(t: HostTensor, to: StoredDType): Uint8Array {
@@ -52,7 +53,7 @@ export function bundleChunks(
   let done = 0;
   const entries: SafetensorsWriteEntry[] = keys.map((name) => {
     const { dtype, shape } = weights.info(name);
-    const to = storedAs(dtype, shape, config.storage === "f16");
+    const to = storedAs(name, dtype, shape, config.storage === "f16");
     return {
       name,
       dtype: to,

@@ -97,7 +97,7 @@ describe.skipIf(!HAS_SHARED)(
       expect((err as WeightsMismatchError).missing).toEqual([drop]);
     });
 
-    test("a bundle reloads to the same tensors; f16 storage rounds matrices only", async () => {
+    test("a bundle reloads to the same tensors; f16 storage rounds the CLIP matrices only", async () => {
       for (const f16 of [false, true]) {
         const w = await loadFcclipWeights(await open("fcclip_tiny_head.pth", "open_clip_tiny.bin"), TINY);
         const cfg = bundleConfig(w, "tiny.safetensors", { f16 });
@@ -112,7 +112,7 @@ describe.skipIf(!HAS_SHARED)(
         for (const [k, ref] of reference) {
           const { dtype, shape } = again.info(k);
           const got = toFloat32(await again.read(k));
-          if (!f16 || shape.length < 2) {
+          if (!f16 || shape.length < 2 || !k.startsWith("backbone.")) {
             expect(dtype, k).toBe("F32");
             expect(got, k).toEqual(ref);
           } else {
