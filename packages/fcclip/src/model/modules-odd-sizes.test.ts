@@ -3,12 +3,29 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ConvNeXtTrunk } from "@fcclip/clip-convnext";
 import { FcclipTransformerDecoder, MSDeformAttnPixelDecoder } from "@fcclip/mask2former";
-import { bytesSource, openStateDict, SafetensorsFile, toFloat32 } from "@fcclip/tensor-core";
+import { bytesSource, type Engine, openStateDict, SafetensorsFile, toFloat32 } from "@fcclip/tensor-core";
 import { describe, expect, test } from "vitest";
 import { expectClose, testEngine } from "../../../tensor-core/src/testing/harness.js";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures");
+
+/** The fixture tensors of generate_modules.py, the oracle's tiny weights and its ConvNeXt trunk on engine `e`. */
+async function tinySetup(e: Engine) {
+  const st = await SafetensorsFile.open(bytesSource(readFileSync(join(FIXTURES, "modules.safetensors"))));
+  const ref = async (k: string) => {
+    const t = await st.read(k);
+    return { shape: t.shape, data: toFloat32(t) };
+  };
+  const weights = await openStateDict(
+    bytesSource(readFileSync(join(SHARED, "oracle", "tiny", "model", "fcclip_tiny.safetensors"))),
+  );
+  const trunk = await ConvNeXtTrunk.load(e, weights, "backbone.clip_model.visual.trunk.", {
+    dims: [32, 64, 96, 128],
+    depths: [1, 1, 2, 1],
+  });
+  return { ref, weights, trunk };
+}
 
 describe.skipIf(!HAS_SHARED)(
   `modules at odd sizes vs a PyTorch re-implementation (${HAS_SHARED ? "oracle weights" : NO_SHARED})`,
@@ -16,18 +33,7 @@ describe.skipIf(!HAS_SHARED)(
     test("96×224 input (res5 3×7): trunk, pixel decoder and decoder equal fixtures/generate_modules.py", async () => {
       const e = await testEngine();
       const meta = JSON.parse(readFileSync(join(FIXTURES, "modules.json"), "utf8")) as { num_templates: number[] };
-      const st = await SafetensorsFile.open(bytesSource(readFileSync(join(FIXTURES, "modules.safetensors"))));
-      const ref = async (k: string) => {
-        const t = await st.read(k);
-        return { shape: t.shape, data: toFloat32(t) };
-      };
-      const weights = await openStateDict(
-        bytesSource(readFileSync(join(SHARED, "oracle", "tiny", "model", "fcclip_tiny.safetensors"))),
-      );
-      const trunk = await ConvNeXtTrunk.load(e, weights, "backbone.clip_model.visual.trunk.", {
-        dims: [32, 64, 96, 128],
-        depths: [1, 1, 2, 1],
-      });
+      const { ref, weights, trunk } = await tinySetup(e);
       const pd = await MSDeformAttnPixelDecoder.load(e, weights, "sem_seg_head.pixel_decoder.", {
         heads: 4,
         points: 4,
@@ -60,18 +66,7 @@ describe.skipIf(!HAS_SHARED)(
       // writes it in row windows and fc2 reads it in K slices. Here 128 × 1344 floats (688 KB) over 256 KB do the same.
       const limit = 256 * 1024;
       const e = await testEngine({ maxBindingBytes: limit });
-      const st = await SafetensorsFile.open(bytesSource(readFileSync(join(FIXTURES, "modules.safetensors"))));
-      const ref = async (k: string) => {
-        const t = await st.read(k);
-        return { shape: t.shape, data: toFloat32(t) };
-      };
-      const weights = await openStateDict(
-        bytesSource(readFileSync(join(SHARED, "oracle", "tiny", "model", "fcclip_tiny.safetensors"))),
-      );
-      const trunk = await ConvNeXtTrunk.load(e, weights, "backbone.clip_model.visual.trunk.", {
-        dims: [32, 64, 96, 128],
-        depths: [1, 1, 2, 1],
-      });
+      const { ref, trunk } = await tinySetup(e);
       const input = await ref("input");
       const feats = trunk.forward(e.tensor(input.data, input.shape));
       expect(feats.res2.shape[2]! * feats.res2.shape[3]! * 128 * 4).toBeGreaterThan(limit);
