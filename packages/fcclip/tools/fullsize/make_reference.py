@@ -28,7 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PKG = os.path.join(HERE, "..", "..")
 sys.path.insert(0, os.path.join(PKG, "fixtures"))
 sys.path.insert(0, os.path.join(PKG, "..", "tensor-core", "fixtures"))
-from fcclip_reference import Fcclip, parse_vocabulary, self_check  # noqa: E402
+from fcclip_reference import Fcclip, parse_vocabulary, read_safetensors, self_check  # noqa: E402
 from generate import write_safetensors  # noqa: E402
 
 SHARED = os.path.abspath(os.path.join(PKG, "..", "..", "..", "shared"))
@@ -189,7 +189,9 @@ def main():
         times["post-processing"] = time.time() - t0
         print("PyTorch seconds per stage:", {k: round(v, 2) for k, v in times.items()})
 
-        tokens = torch.from_numpy(np.stack([np.asarray(x) for x in _oracle_tokens(28)])).int()
+        # The official tokenizer's ids of the first 28 COCO prompts (an oracle file), for the text-tower check.
+        oracle_vocab = os.path.join(SHARED, "oracle", "tiny", "vocab", "coco_panoptic.tensors.safetensors")
+        tokens = read_safetensors(oracle_vocab)["text.tokens"][:28]
         dump["text.tokens"] = tokens
         dump["text.prompt_features"] = m.encode_text(tokens)
 
@@ -223,13 +225,6 @@ def _sha256(tensors):
     for t in tensors:
         h.update(t.numpy().tobytes())
     return h.hexdigest()
-
-
-def _oracle_tokens(n):
-    """The official tokenizer's ids of the first n COCO prompts (a file of the oracle), for the text-tower check."""
-    from fcclip_reference import read_safetensors
-    toks = read_safetensors(os.path.join(SHARED, "oracle", "tiny", "vocab", "coco_panoptic.tensors.safetensors"))["text.tokens"]
-    return toks[:n].numpy()
 
 
 if __name__ == "__main__":
