@@ -44,3 +44,4 @@ export { affine, gelu, relu, sigmoid, type UnaryOp, unary } from "./ops/unary.js
 export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from "./shape.js";
 export { Tensor } from "./tensor.js";
 export type { Activation } from "./wgsl/erf.js";
+export { EXP_WGSL } from "./wgsl/exp.js";

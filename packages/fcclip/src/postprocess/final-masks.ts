@@ -1,5 +1,6 @@
 import {
   axisTable,
+  EXP_WGSL,
   FLAT_ID,
   grid,
   MAIN_1D,
@@ -62,7 +63,7 @@ export function finalMaskLogits(
   const ty = composite(geo.low[0], geo.padded[0], geo.cropped[0], geo.original[0]);
   const tx = composite(geo.low[1], geo.padded[1], geo.cropped[1], geo.original[1]);
   const Wo = geo.original[1];
-  const act = (v: string) => (sigmoidFirst ? `(1.0 / (1.0 + exp(-${v})))` : v);
+  const act = (v: string) => (sigmoidFirst ? `sigmoid_f32(${v})` : v);
   return e.scope(() => {
     const idx = e.tensor(Uint32Array.from([...ty.idx, ...tx.idx]), [ty.idx.length + tx.idx.length], "u32");
     const lam = e.tensor(Float32Array.from([...ty.lam, ...tx.lam]), [ty.lam.length + tx.lam.length]);
@@ -90,7 +91,7 @@ export function finalMaskLogits(
           ["lam", "f32"],
         ],
         [["y", "f32"]],
-      )}${FLAT_ID}
+      )}${sigmoidFirst ? EXP_WGSL : ""}${FLAT_ID}
 // First resize (low → padded) at padded row r (taps r0, r1, weight lr) and column c (c0, c1, lc).
 fn first(plane: u32, r0: u32, r1: u32, lr: f32, c0: u32, c1: u32, lc: f32) -> f32 {
   let h1 = lr; let h0 = 1.0 - lr; let w1 = lc; let w0 = 1.0 - lc;

@@ -1,7 +1,18 @@
-import { FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, type Tensor, WG1D } from "@fcclip/tensor-core";
+import {
+  EXP_WGSL,
+  FLAT_ID,
+  grid,
+  MAIN_1D,
+  type Param,
+  paramsStruct,
+  storageDecls,
+  type Tensor,
+  WG1D,
+} from "@fcclip/tensor-core";
 
-// The thresholds compare sigmoid(x) with 0.5 as PyTorch does (x ≥ 0 is not the same in float32 near 0).
-const SIGMOID = "fn sig(x: f32) -> f32 { return 1.0 / (1.0 + exp(-x)); }";
+// The thresholds compare sigmoid(x) with 0.5 as PyTorch does (x ≥ 0 is not the same in float32 near 0), and the
+// sigmoid is PyTorch's to 2 ulps: panoptic assignment compares score·sigmoid across queries.
+const SIGMOID = `${EXP_WGSL}fn sig(x: f32) -> f32 { return sigmoid_f32(x); }`;
 
 /**
  * Panoptic assignment over a pixel chunk: for each pixel, the kept query (index into `kept`) with the highest

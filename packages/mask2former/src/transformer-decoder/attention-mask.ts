@@ -1,4 +1,14 @@
-import { FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, type Tensor, WG1D } from "@fcclip/tensor-core";
+import {
+  EXP_WGSL,
+  FLAT_ID,
+  grid,
+  MAIN_1D,
+  type Param,
+  paramsStruct,
+  storageDecls,
+  type Tensor,
+  WG1D,
+} from "@fcclip/tensor-core";
 
 /**
  * The next layer's cross-attention mask from resized mask logits A [Q, HW]: excluded where sigmoid(A) < 0.5
@@ -20,8 +30,8 @@ export function attentionMask(logits: Tensor): Tensor {
     inputs: [logits.binding()],
     outputs: [out.binding()],
     workgroups: grid(Math.ceil(Q / WG1D)),
-    wgsl: () => `${paramsStruct(params)}${storageDecls([["a", "f32"]], [["m", "i32"]])}${FLAT_ID}
-fn excluded(x: f32) -> bool { return 1.0 / (1.0 + exp(-x)) < 0.5; }
+    wgsl: () => `${paramsStruct(params)}${storageDecls([["a", "f32"]], [["m", "i32"]])}${EXP_WGSL}${FLAT_ID}
+fn excluded(x: f32) -> bool { return sigmoid_f32(x) < 0.5; }
 ${MAIN_1D} {
   let r = flat_id(wid, lid, nwg);
   if (r >= p.rows) { return; }

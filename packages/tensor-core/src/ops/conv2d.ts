@@ -2,7 +2,7 @@ import { ShapeError } from "../errors.js";
 import { enableF16, type Param, paramsStruct, storageDecls } from "../kernel.js";
 import { fmtShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { type Activation, activationWgsl, ERF_WGSL } from "../wgsl/erf.js";
+import { type Activation, activationPrelude, activationWgsl } from "../wgsl/erf.js";
 import { matmul } from "./matmul.js";
 import { checkInput, checkRank, load } from "./util.js";
 
@@ -112,7 +112,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     inputs,
     outputs: [out.binding()],
     workgroups: [Math.ceil(Wo / (TX * WG)), Ho, N * Math.ceil(Co / groups / TCO) * groups],
-    wgsl: () => `${enableF16([x.dtype, w.dtype, opts.bias?.dtype ?? "f32"])}${paramsStruct(params)}${storageDecls(decls, [["y", "f32"]])}${act === "gelu" ? ERF_WGSL : ""}
+    wgsl: () => `${enableF16([x.dtype, w.dtype, opts.bias?.dtype ?? "f32"])}${paramsStruct(params)}${storageDecls(decls, [["y", "f32"]])}${activationPrelude(act)}
 @compute @workgroup_size(${WG})
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
   let n = wid.z / p.co_blocks;

@@ -3,7 +3,7 @@ import { BufferSizeError, ShapeError } from "../errors.js";
 import { enableF16, type Param, paramsStruct, storageDecls } from "../kernel.js";
 import { broadcastShapes, broadcastStrides, fmtShape, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { type Activation, activationWgsl, activationWgsl4, ERF_WGSL } from "../wgsl/erf.js";
+import { type Activation, activationPrelude, activationWgsl, activationWgsl4 } from "../wgsl/erf.js";
 import { coalesce } from "./binary.js";
 import type { MatrixTexture } from "./matrix-texture.js";
 import { checkInput, load } from "./util.js";
@@ -267,7 +267,7 @@ function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g
     }
     return activationWgsl4(act, `(${v})`);
   };
-  const header = `${enableF16([a.dtype, b.dtype, hasBias ? o.bias!.dtype : "f32"])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}${act === "gelu" ? ERF_WGSL : ""}`;
+  const header = `${enableF16([a.dtype, b.dtype, hasBias ? o.bias!.dtype : "f32"])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}${activationPrelude(act)}`;
   const keyBase = `${a.dtype}|${b.dtype}|${hasBias ? o.bias!.dtype : "-"}|${t.biasAxis}|${act}|${bShape.length}|${accumulate ? "acc" : ""}`;
   const A = (idx: string) => load(a.dtype, "a", idx);
   const B = (idx: string) => load(b.dtype, "b", idx);
@@ -529,7 +529,7 @@ function runTextureKernel(
     workgroups: [...k.workgroups, sizeOf(bShape)],
     wgsl: () => `${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}
 @group(0) @binding(${inputs.length + 2}) var T: texture_2d<f32>;
-${act === "gelu" ? ERF_WGSL : ""}
+${activationPrelude(act)}
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
 ${batchCode}

@@ -1,3 +1,5 @@
+import { EXP_WGSL } from "./exp.js";
+
 /**
  * erf for exact GELU; WGSL has no erf. Coefficients come from tools/fit_erf.py (least-squares fits, max abs error
  * 1.4e-7 in float32 against math.erf on [-6, 6]); tanh-GELU would be a different function.
@@ -60,7 +62,7 @@ export function activationWgsl4(act: Activation, v: string): string {
     case "gelu":
       return `gelu4(${v})`;
     case "sigmoid":
-      return `(1.0 / (1.0 + exp(-${v})))`;
+      return `sigmoid4(${v})`;
   }
 }
 
@@ -73,6 +75,11 @@ export function activationWgsl(act: Activation, v: string): string {
     case "gelu":
       return `gelu_f32(${v})`;
     case "sigmoid":
-      return `(1.0 / (1.0 + exp(-${v})))`;
+      return `sigmoid_f32(${v})`;
   }
+}
+
+/** The WGSL functions an activation needs, to put in a kernel's header. */
+export function activationPrelude(act: Activation): string {
+  return act === "gelu" ? ERF_WGSL : act === "sigmoid" ? EXP_WGSL : "";
 }
