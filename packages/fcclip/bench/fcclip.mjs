@@ -9,8 +9,9 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine } from "@fcclip/tensor-core";
 import { ClipTokenizer } from "@fcclip/text-encoder";
-import { FcclipModel, inferArchitecture, seenMask } from "../dist/index.js";
-import { decodeImage, loadVocabulary } from "../dist/node.js";
+import { FcclipModel, inferArchitecture } from "../dist/index.js";
+import { decodeImage } from "../dist/node.js";
+import { prepareVocabulary } from "../tools/fullsize/case.mjs";
 import { digestError, matchInstances } from "../tools/fullsize/compare.mjs";
 import { seededWeight, unitRows, weightsSha256 } from "./seeded-weights.mjs";
 
@@ -65,13 +66,13 @@ const tokenizer = await ClipTokenizer.fromGzip(new Uint8Array(readFileSync(bpePa
 t = performance.now();
 const model = await FcclipModel.load(engine, weights, tokenizer, { minSize: short, maxSize: 1333 });
 const loadMs = performance.now() - t;
-const vocabDir = join(shared, "data", "vocab");
-const vocab = await loadVocabulary("ade20k_150", vocabDir);
-const coco = await loadVocabulary("coco_panoptic", vocabDir);
-const seen = seenMask(vocab, new Set(coco.classes.flatMap((c) => c.synonyms)));
-const synonyms = vocab.classes.reduce((s, c) => s + c.synonyms.length, 0);
-const rows = unitRows(manifest.keys.length, synonyms, 768);
-await model.textClassifier(vocab, { store: { get: async () => rows, set: async () => {} } });
+const { vocab, seen } = await prepareVocabulary(model, shared, "ade20k_150", (v) =>
+  unitRows(
+    manifest.keys.length,
+    v.classes.reduce((s, c) => s + c.synonyms.length, 0),
+    768,
+  ),
+);
 const stages = {};
 t = performance.now();
 const result = await model.segment(decodeImage(readFileSync(chelseaPath)), vocab, {
@@ -118,7 +119,7 @@ const report = {
   adapter: engine.adapterInfo.description || engine.adapterInfo.vendor,
   engineFlavor: engine.flavor,
   input: `chelsea ${short}×${Math.round((short * 451) / 300)}`,
-  note: "first run: includes the one-time shader compilation (lavapipe JIT-compiles each pipeline on first dispatch); intermediates are kept for the check, their read-back is not timed",
+  note: `first run: includes the one-time shader compilation (lavapipe JIT-compiles each pipeline on first dispatch)${checked ? "; intermediates are kept for the check, their read-back is not timed" : ""}`,
   weightsSeconds,
   loadSeconds: loadMs / 1000,
   stages: rowsOut,

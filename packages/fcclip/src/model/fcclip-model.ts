@@ -252,9 +252,8 @@ export class FcclipModel {
       const sims = matmul(l2normalize(emb), clf.embeddings, { transB: true, alpha: this.clipTemperature });
       return intermediates ? { sims, mc, pooled, emb } : { sims };
     });
-    const outSims = oov.sims;
-    const outAll = maxOverSynonyms((await outSims.read()) as Float32Array, Q, clf.synonymsPerClass);
-    outSims.dispose();
+    const outAll = maxOverSynonyms((await oov.sims.read()) as Float32Array, Q, clf.synonymsPerClass);
+    oov.sims.dispose();
     const outLogits = new Float32Array(Q * K);
     for (let q = 0; q < Q; q++) outLogits.set(outAll.subarray(q * (K + 1), q * (K + 1) + K), q * K);
     const ens = geometricEnsemble({

@@ -11,8 +11,9 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine, fileSource, openStateDict, toFloat32 } from "@fcclip/tensor-core";
 import { ClipTokenizer } from "@fcclip/text-encoder";
-import { FcclipModel, loadFcclipWeights, seenMask } from "../../dist/index.js";
-import { decodeImage, loadVocabulary } from "../../dist/node.js";
+import { FcclipModel, loadFcclipWeights } from "../../dist/index.js";
+import { decodeImage } from "../../dist/node.js";
+import { prepareVocabulary } from "./case.mjs";
 import { matchInstances, matchPanoptic, relError, semanticAgreement } from "./compare.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -67,15 +68,12 @@ let t = performance.now();
 const model = await FcclipModel.load(engine, weights, tokenizer, { minSize: info.min_size, maxSize: info.max_size });
 console.error(`loaded in ${((performance.now() - t) / 1000).toFixed(1)} s on ${engine.adapterInfo.description}`);
 
-const vocabDir = join(shared, "data", "vocab");
-const vocab = await loadVocabulary(info.vocab, vocabDir);
-const coco = await loadVocabulary("coco_panoptic", vocabDir);
-const seen = seenMask(vocab, new Set(coco.classes.flatMap((c) => c.synonyms)));
-if (seen.join() !== info.seen.join()) throw new Error("the seen mask differs from the reference's");
 // The reference's classifier rows stand in for the text tower's (which is checked on its own below).
 const classifier = await openStateDict(await fileSource(join(refDir, "classifier.safetensors")));
-const rows = toFloat32(await classifier.read("text.classifier"));
-await model.textClassifier(vocab, { store: { get: async () => rows, set: async () => {} } });
+const { vocab, seen } = await prepareVocabulary(model, shared, info.vocab, async () =>
+  toFloat32(await classifier.read("text.classifier")),
+);
+if (seen.join() !== info.seen.join()) throw new Error("the seen mask differs from the reference's");
 
 const image = decodeImage(readFileSync(join(shared, info.image)));
 const seconds = {};
