@@ -10,8 +10,11 @@ import {
   NoAdapterError,
   ShaderCompilationError,
   ShapeError,
+  TensorCoreError,
 } from "./errors.js";
 import type { Program } from "./kernel.js";
+import type { Profile, ProfileMode } from "./profile/profile.js";
+import { Profiler } from "./profile/profiler.js";
 import { assertShape, fmtShape, type Shape, sizeOf } from "./shape.js";
 import { type Storage, Tensor } from "./tensor.js";
 
@@ -60,6 +63,7 @@ export class Engine {
   private arenaUsed = 0;
   private readonly scopes: Set<Tensor>[] = [];
   private lostReason: string | null = null;
+  private profiler: Profiler | null = null;
 
   private constructor(
     readonly device: GPUDevice,
@@ -113,6 +117,8 @@ export class Engine {
     }
     const requiredFeatures: GPUFeatureName[] = [];
     if (options.f16 !== false && adapter.features.has("shader-f16")) requiredFeatures.push("shader-f16");
+    // Profiles use it when present; asking for it costs nothing until a pass writes timestamps.
+    if (adapter.features.has("timestamp-query")) requiredFeatures.push("timestamp-query");
     const device = await adapter.requestDevice({ requiredLimits, requiredFeatures });
     return new Engine(device, adapter.info, gpu, options);
   }
@@ -321,6 +327,47 @@ export class Engine {
     return cached;
   }
 
+  // ---- profiling ------------------------------------------------------------------------------------------
+
+  /**
+   * Starts timing every dispatch until stopProfile(). Uses GPU timestamp queries when the device has them (lavapipe
+   * and most GPUs do); otherwise, or with mode "submit", submits each dispatch alone and times it on the CPU clock.
+   */
+  startProfile(mode?: ProfileMode): void {
+    if (this.profiler) throw new TensorCoreError("startProfile: a profile is already running; stopProfile() first");
+    const has = this.device.features.has("timestamp-query");
+    if (mode === "timestamp" && !has) {
+      throw new TensorCoreError('startProfile: this device has no timestamp-query feature; use mode "submit"');
+    }
+    this.flush();
+    this.profiler = new Profiler(this.device, MAX_DISPATCHES_PER_SUBMIT, mode ?? (has ? "timestamp" : "submit"));
+  }
+
+  get profiling(): boolean {
+    return this.profiler !== null;
+  }
+
+  /**
+   * Names the stage that the following dispatches belong to in the running profile. With a profile it first waits
+   * for the work encoded so far, so each stage's wall time holds its own GPU work; without one it does nothing.
+   */
+  async stage(name: string): Promise<void> {
+    if (!this.profiler) return;
+    await this.sync();
+    this.profiler.stage(name);
+  }
+
+  /** Waits for the work encoded so far and returns the profile of everything since startProfile(). */
+  async stopProfile(): Promise<Profile> {
+    const p = this.profiler;
+    if (!p) throw new TensorCoreError("stopProfile: no profile is running; call startProfile() first");
+    await this.sync();
+    this.profiler = null;
+    return p.finish();
+  }
+
+  // ---- dispatch -------------------------------------------------------------------------------------------
+
   /** Encodes one dispatch. Work is batched and submitted on flush(), read() or when a batch is full. */
   run(program: Program): void {
     for (const b of [...program.inputs, ...program.outputs]) {
@@ -331,10 +378,15 @@ export class Engine {
         );
       }
     }
+    const firstUse = !this.pipelines.has(`${program.name}|${program.key}`);
     const { pipeline, layout } = this.pipeline(program);
     const uniformBytes = Math.max(16, program.params.length * 4);
     const slots = Math.ceil(uniformBytes / UNIFORM_SLOT);
-    if (this.arenaUsed + slots * UNIFORM_SLOT > this.arena.byteLength || this.dispatches >= MAX_DISPATCHES_PER_SUBMIT) {
+    if (
+      this.arenaUsed + slots * UNIFORM_SLOT > this.arena.byteLength ||
+      this.dispatches >= MAX_DISPATCHES_PER_SUBMIT ||
+      this.profiler?.full
+    ) {
       this.flush();
     }
     const offset = this.arenaUsed;
@@ -358,13 +410,14 @@ export class Engine {
     }
     for (const view of program.textures ?? []) entries.push({ binding: binding++, resource: view });
     const bindGroup = this.device.createBindGroup({ layout, entries });
-    const pass = this.commandEncoder().beginComputePass();
+    const pass = this.commandEncoder().beginComputePass(this.profiler?.beginDispatch(program, firstUse));
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y, z] = program.workgroups;
     pass.dispatchWorkgroups(x, y, z);
     pass.end();
     this.dispatches++;
+    if (this.profiler?.mode === "submit") this.flush();
   }
 
   /** Copies bytes between tensors on the GPU (offsets and size in bytes, multiples of 4). */
@@ -376,7 +429,9 @@ export class Engine {
   flush(): void {
     if (!this.encoder) return;
     if (this.arenaUsed) this.device.queue.writeBuffer(this.arenaBuffer, 0, this.arena, 0, this.arenaUsed);
+    const submitted = this.profiler?.beforeSubmit(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
+    submitted?.();
     this.pool.destroyRetired();
     this.encoder = null;
     this.arenaUsed = 0;

@@ -41,6 +41,17 @@ export { groupNorm, type LayerNormOptions, layerNorm } from "./ops/norm.js";
 export { argmax, max, mean, type ReduceOp, reduce, sum, topk } from "./ops/reduce.js";
 export { type AttentionOptions, attention, type SoftmaxOptions, softmax } from "./ops/softmax.js";
 export { affine, gelu, relu, sigmoid, type UnaryOp, unary } from "./ops/unary.js";
+export {
+  type DispatchTiming,
+  type KindSummary,
+  opKind,
+  Profile,
+  type ProfileMode,
+  type ProfileSummary,
+  type ShapeSummary,
+  type StageSummary,
+  type StageTiming,
+} from "./profile/profile.js";
 export { broadcastShapes, contiguousStrides, type Shape, sizeOf } from "./shape.js";
 export { Tensor } from "./tensor.js";
 export type { Activation } from "./wgsl/erf.js";

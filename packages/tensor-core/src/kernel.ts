@@ -27,6 +27,10 @@ export interface Program {
   /** Float textures (texture_2d<f32>, unfilterable) bound after the outputs. */
   textures?: readonly GPUTextureView[];
   workgroups: readonly [number, number, number];
+  /** What a profile reports it under; tensor-core's own ops are classified by name (profile/profile.ts). */
+  kind?: string;
+  /** The dispatch's shape class in a profile (e.g. a matmul's M×K·K→N). */
+  label?: string;
 }
 
 export function paramsStruct(params: readonly Param[]): string {

@@ -29,6 +29,8 @@ commands:
       --cache-dir DIR       where encoded vocabularies are kept between runs (default: ~/.cache/fcclip)
       --no-cache            encode the vocabulary again and keep nothing
       --verbose             print per-stage timings
+      --profile             time every GPU dispatch: per stage, op kind and shape, cold (first image) and warm;
+                            printed, and written to <stem>.profile.json
   classify  zero-shot image classification with the ConvNeXt CLIP
       --clip-weights FILE   open_clip weights, or FC-CLIP weights holding backbone.clip_model.*
       --bpe FILE            CLIP's bpe_simple_vocab_16e6.txt.gz
@@ -124,7 +126,11 @@ export async function run(
         "--data-dir",
         "--cache-dir",
       ]);
-      const { flags, opts, inputs } = parse(rest, valued, new Set(["--dump-tensors", "--verbose", "--no-cache"]));
+      const { flags, opts, inputs } = parse(
+        rest,
+        valued,
+        new Set(["--dump-tensors", "--verbose", "--no-cache", "--profile"]),
+      );
       const need = (f: string) => {
         const v = flags.get(f);
         if (typeof v !== "string") throw new UsageError(`segment needs ${f}`);
@@ -148,6 +154,7 @@ export async function run(
         dumpTensors: flags.has("--dump-tensors"),
         dataDir: (flags.get("--data-dir") as string | undefined) ?? process.env.FCCLIP_DATA ?? "data",
         verbose: flags.has("--verbose"),
+        profile: flags.has("--profile"),
         cacheDir: flags.has("--no-cache")
           ? null
           : ((flags.get("--cache-dir") as string | undefined) ?? defaultCacheDir()),

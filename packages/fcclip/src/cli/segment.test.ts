@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bytesSource, SafetensorsFile } from "@fcclip/tensor-core";
@@ -74,6 +74,41 @@ describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARE
     const st = await SafetensorsFile.open(bytesSource(readFileSync(join(out, "chelsea.tensors.safetensors"))));
     expect(st.keys()).toContain("backbone.res5");
     expect(st.entry("pixel_decoder.mask_features")!.shape).toEqual([1, 64, 40, 64]);
+  });
+
+  test("--profile reports each image's stages and op kinds, cold then warm, and changes no result", async () => {
+    const out = mkdtempSync(join(tmpdir(), "fcclip-prof-"));
+    const second = join(out, "again.png");
+    copyFileSync(CHELSEA, second);
+    const lines: string[] = [];
+    const args = [...base, "--vocab", "cat;dog;stuff:sky", "--input", CHELSEA, second, "--output"];
+    expect(await run([...args, out, "--profile"], (l) => lines.push(l))).toBe(0);
+    const reports = lines.filter((l) => /^(chelsea|again)\.png: /.test(l));
+    expect(reports).toEqual(["chelsea.png: cold (first image: shader compiles included)", "again.png: warm"]);
+    const cold = JSON.parse(readFileSync(join(out, "chelsea.profile.json"), "utf8"));
+    const warm = JSON.parse(readFileSync(join(out, "again.profile.json"), "utf8"));
+    const stages = ["backbone", "pixel decoder", "transformer decoder", "classifiers", "post-processing"];
+    expect(cold.stages.map((s: { name: string }) => s.name)).toEqual(["text classifier", ...stages]);
+    expect(warm.stages.map((s: { name: string }) => s.name)).toEqual(stages);
+    for (const p of [cold, warm]) {
+      const kinds = p.kinds.map((k: { kind: string }) => k.kind);
+      for (const k of ["matmul", "depthwise conv", "norm", "sampling", "softmax / attention", "post-processing"])
+        expect(kinds).toContain(k);
+      expect(p.gpuMs).toBeGreaterThan(0);
+      expect(p.stages.every((s: { wallMs: number }) => s.wallMs > 0)).toBe(true);
+    }
+    // The same image again builds no new pipeline.
+    expect(cold.coldMs).toBeGreaterThan(0);
+    expect(warm.coldMs).toBe(0);
+    expect(warm.dispatches).toBe(
+      cold.dispatches - cold.stages[0].kinds.reduce((n: number, k: { count: number }) => n + k.count, 0),
+    );
+    const plain = mkdtempSync(join(tmpdir(), "fcclip-prof-"));
+    expect(await run([...args.slice(0, -3), CHELSEA, "--output", plain], () => {})).toBe(0);
+    expect(readFileSync(join(out, "chelsea.panoptic.png"))).toEqual(readFileSync(join(plain, "chelsea.panoptic.png")));
+    const segments = (dir: string, stem: string) =>
+      JSON.parse(readFileSync(join(dir, `${stem}.json`), "utf8")).segments;
+    expect(segments(out, "again")).toEqual(segments(plain, "chelsea"));
   });
 
   test("errors are one line with a non-zero exit, and leave no output", async () => {

@@ -29,6 +29,8 @@ export interface SegmentArgs {
   /** Laid out like FC-CLIP's data: vocab/*_with_prompt_eng.txt, vocab/meta/*.json, tokenizer/bpe_simple_vocab_16e6.txt.gz. */
   dataDir: string;
   verbose: boolean;
+  /** Time every GPU dispatch and print a report per image (op kinds, stages, shapes; cold and warm). */
+  profile?: boolean;
   /** Where text classifiers persist between runs (null: no cache). */
   cacheDir: string | null;
   log: (s: string) => void;
@@ -135,6 +137,10 @@ export async function segment(args: SegmentArgs): Promise<string[]> {
     const model = await FcclipModel.load(engine, counting, tokenizer, cfg.fcclip);
     timings.set("load weights", performance.now() - t0);
     t0 = performance.now();
+    if (args.profile) {
+      engine.startProfile();
+      await engine.stage("text classifier");
+    }
     const textBar = progressBar("encoding vocabulary");
     await model.textClassifier(vocab, {
       onProgress: (d, t) => textBar.update(d, t),
@@ -154,6 +160,13 @@ export async function segment(args: SegmentArgs): Promise<string[]> {
       });
       const stem = join(resolve(args.output), basename(file, extname(file)));
       const outputs = await resultFiles(img, file, out, vocab);
+      if (args.profile) {
+        const profile = await engine.stopProfile();
+        args.log(`${basename(file)}: ${i === 0 ? "cold (first image: shader compiles included)" : "warm"}`);
+        args.log(profile.format());
+        outputs.set(".profile.json", new TextEncoder().encode(`${JSON.stringify(profile.summary(40), null, 2)}\n`));
+        if (i + 1 < images.length) engine.startProfile();
+      }
       if (out.tensors) {
         const entries = [...out.tensors].map(([name, t]) => ({
           name,

@@ -228,21 +228,29 @@ export class FcclipModel {
     const dump = async (name: string, t: Tensor) => {
       if (opts.dump) tensors.set(name, { shape: [...t.shape], data: (await t.read()) as Float32Array });
     };
+    // Stages carry the official module names. Each one's end is a sync only when timings are asked for (a hook
+    // or a running profile); otherwise the work of consecutive stages overlaps with encoding.
     let t0 = performance.now();
-    const stage = async (name: string) => {
-      await e.sync();
-      opts.onStage?.(name, performance.now() - t0);
+    let current = "";
+    const stage = async (next: string) => {
+      if (current && opts.onStage) {
+        await e.sync();
+        opts.onStage(current, performance.now() - t0);
+      }
+      await e.stage(next);
+      current = next;
       t0 = performance.now();
     };
     const clf = await this.textClassifier(vocab);
+    await stage("backbone");
     const pre = preprocess(e, img, cfg);
     const feats = this.trunk.forward(pre.images);
-    await stage("backbone");
     const intermediates = !!opts.dump;
-    const pd = this.pixelDecoder.forward(feats, { intermediates });
     await stage("pixel decoder");
-    const dec = await this.decoder.forward(pd.multi_scale_features, pd.mask_features, clf, { intermediates });
+    const pd = this.pixelDecoder.forward(feats, { intermediates });
     await stage("transformer decoder");
+    const dec = await this.decoder.forward(pd.multi_scale_features, pd.mask_features, clf, { intermediates });
+    await stage("classifiers");
     const [, Q, h4, w4] = dec.pred_masks.shape as [number, number, number, number];
     const dense = feats.clip_vis_dense;
     const oov = e.scope(() => {
@@ -264,7 +272,7 @@ export class FcclipModel {
       alpha: cfg.alpha,
       beta: cfg.beta,
     });
-    await stage("classifiers");
+    await stage("post-processing");
     if (opts.dump) {
       await dump("input.images_tensor", pre.images);
       for (const k of ["res2", "res3", "res4", "res5", "clip_vis_dense"] as const)
@@ -308,7 +316,7 @@ export class FcclipModel {
         semanticBeforeInference: cfg.semanticBeforeInference,
       },
     );
-    await stage("post-processing");
+    await stage("");
     for (const t of [
       pre.images,
       feats.res2,

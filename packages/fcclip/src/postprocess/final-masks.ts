@@ -79,6 +79,7 @@ export function finalMaskLogits(
     ];
     e.run({
       name: "final_mask_logits",
+      kind: "post-processing",
       key: sigmoidFirst ? "sigmoid-first" : "logits",
       params,
       inputs: [lowMasks.binding(), idx.binding(), lam.binding()],

@@ -29,6 +29,7 @@ export function panopticAssign(logits: Tensor, kept: Tensor, scores: Tensor): { 
   ];
   e.run({
     name: "panoptic_assign",
+    kind: "post-processing",
     key: "f32",
     params,
     inputs: [logits.binding(), kept.binding(), scores.binding()],
@@ -78,6 +79,7 @@ export function queryStatistics(logits: Tensor, valid: number): Tensor {
   ];
   e.run({
     name: "query_statistics",
+    kind: "post-processing",
     key: "f32",
     params,
     inputs: [logits.binding()],
@@ -118,6 +120,7 @@ export function packPositive(logits: Tensor, queries: Tensor): Tensor {
   ];
   e.run({
     name: "pack_positive",
+    kind: "post-processing",
     key: "f32",
     params,
     inputs: [logits.binding(), queries.binding()],

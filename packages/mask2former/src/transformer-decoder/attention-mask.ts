@@ -25,6 +25,7 @@ export function attentionMask(logits: Tensor): Tensor {
   ];
   e.run({
     name: "attention_mask",
+    kind: "softmax / attention",
     key: "f32",
     params,
     inputs: [logits.binding()],

@@ -108,6 +108,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   e.run({
     name: depthwise ? "conv2d_depthwise" : "conv2d",
     key: `${KH}x${KW}|${TCO}|${x.dtype}|${w.dtype}|${opts.bias?.dtype ?? "-"}|${act}`,
+    label: `${KH}×${KW} ${Ci}→${Co}${groups > 1 ? ` g${groups}` : ""} ${H}×${W}`,
     params,
     inputs,
     outputs: [out.binding()],

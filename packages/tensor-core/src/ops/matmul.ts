@@ -187,6 +187,11 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   return out;
 }
 
+/** A matmul's shape class in profiles: [batch×] M×K · K→N. */
+function shapeLabel(batch: number, M: number, K: number, N: number): string {
+  return `${batch > 1 ? `${batch}× ` : ""}${M}×${K}·${K}→${N}`;
+}
+
 interface Tile {
   mc: number;
   nc: number;
@@ -294,6 +299,7 @@ function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g
       : header;
     a.engine.run({
       name: "matmul",
+      label: shapeLabel(batch, t.mc, t.kc ?? K, t.nc),
       key: `cpu|${TM}x${TN}|${vec4 ? (o.transB ? "v4t" : "v4") : "s"}|${keyBase}`,
       params,
       inputs,
@@ -319,6 +325,7 @@ ${storeBlock(rows, vecs, "p.ldc", (i, v) => epilogue4(`acc${i}_${v}`, `(m0 + ${i
   const KT = 16;
   a.engine.run({
     name: "matmul",
+    label: shapeLabel(batch, t.mc, t.kc ?? K, t.nc),
     key: `gpu|${keyBase}`,
     params,
     inputs,
@@ -521,6 +528,7 @@ function runTextureKernel(
   };
   k.tensor.engine.run({
     name: k.name,
+    label: shapeLabel(sizeOf(bShape), M, K, N),
     key: `${o.bias ? o.bias.dtype : "-"}|${biasAxis}|${act}|${bShape.length}`,
     params,
     inputs,
