@@ -64,6 +64,7 @@ export class Engine {
   private readonly scopes: Set<Tensor>[] = [];
   private lostReason: string | null = null;
   private profiler: Profiler | null = null;
+  private readonly retiredTextures: GPUTexture[] = [];
 
   private constructor(
     readonly device: GPUDevice,
@@ -217,6 +218,11 @@ export class Engine {
     this.pool.release(buffer);
   }
 
+  /** @internal Destroys a texture once the commands encoded so far, which may read it, are submitted. */
+  releaseTexture(texture: GPUTexture): void {
+    this.retiredTextures.push(texture);
+  }
+
   /** @internal Registers a new tensor with the innermost open scope. */
   adopt(t: Tensor): Tensor {
     this.scopes[this.scopes.length - 1]?.add(t);
@@ -301,6 +307,13 @@ export class Engine {
         binding: binding++,
         visibility: GPUShaderStage.COMPUTE,
         texture: { sampleType: "unfilterable-float" },
+      });
+    }
+    for (const _ of program.storageTextures ?? []) {
+      entries.push({
+        binding: binding++,
+        visibility: GPUShaderStage.COMPUTE,
+        storageTexture: { access: "write-only", format: "rgba32float" },
       });
     }
     this.device.pushErrorScope("validation");
@@ -408,7 +421,9 @@ export class Engine {
     for (const b of [...program.inputs, ...program.outputs]) {
       entries.push({ binding: binding++, resource: { buffer: b.buffer, offset: b.offset, size: b.size } });
     }
-    for (const view of program.textures ?? []) entries.push({ binding: binding++, resource: view });
+    for (const view of [...(program.textures ?? []), ...(program.storageTextures ?? [])]) {
+      entries.push({ binding: binding++, resource: view });
+    }
     const bindGroup = this.device.createBindGroup({ layout, entries });
     const pass = this.commandEncoder().beginComputePass(this.profiler?.beginDispatch(program, firstUse));
     pass.setPipeline(pipeline);
@@ -427,12 +442,16 @@ export class Engine {
 
   /** Submits everything encoded so far. */
   flush(): void {
-    if (!this.encoder) return;
+    if (!this.encoder) {
+      for (const t of this.retiredTextures.splice(0)) t.destroy();
+      return;
+    }
     if (this.arenaUsed) this.device.queue.writeBuffer(this.arenaBuffer, 0, this.arena, 0, this.arenaUsed);
     const submitted = this.profiler?.beforeSubmit(this.encoder);
     this.device.queue.submit([this.encoder.finish()]);
     submitted?.();
     this.pool.destroyRetired();
+    for (const t of this.retiredTextures.splice(0)) t.destroy();
     this.encoder = null;
     this.arenaUsed = 0;
     this.dispatches = 0;

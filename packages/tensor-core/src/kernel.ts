@@ -26,6 +26,8 @@ export interface Program {
   outputs: readonly BufferBinding[];
   /** Float textures (texture_2d<f32>, unfilterable) bound after the outputs. */
   textures?: readonly GPUTextureView[];
+  /** rgba32float storage textures (texture_storage_2d<rgba32float, write>) bound after the textures. */
+  storageTextures?: readonly GPUTextureView[];
   workgroups: readonly [number, number, number];
   /** What a profile reports it under; tensor-core's own ops are classified by name (profile/profile.ts). */
   kind?: string;

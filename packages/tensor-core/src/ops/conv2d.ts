@@ -3,6 +3,7 @@ import { enableF16, type Param, paramsStruct, storageDecls } from "../kernel.js"
 import { fmtShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { type Activation, activationPrelude, activationWgsl } from "../wgsl/erf.js";
+import { depthwiseConv2d } from "./conv2d-depthwise.js";
 import { matmul } from "./matmul.js";
 import { checkInput, checkRank, load } from "./util.js";
 
@@ -19,9 +20,9 @@ const pair = (v: number | [number, number] | undefined, d: number): [number, num
   v === undefined ? [d, d] : typeof v === "number" ? [v, v] : v;
 
 /**
- * torch.nn.functional.conv2d on NCHW input with OIHW weights (zero padding). 1×1 convolutions run as a matmul;
- * depthwise and general convolutions have their own register-blocked kernels (no workgroup memory: lanes walk
- * output x, so weight loads are uniform across a workgroup).
+ * torch.nn.functional.conv2d on NCHW input with OIHW weights (zero padding). 1×1 convolutions run as a matmul,
+ * stride-1 depthwise ones in conv2d-depthwise.ts; the rest have a register-blocked direct kernel (no workgroup
+ * memory: lanes walk output x, so weight loads are uniform across a workgroup).
  */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   checkInput("conv2d", "x", x);
@@ -72,6 +73,10 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
 
   const out = e.empty([N, Co, Ho, Wo], "f32");
   const depthwise = groups === Ci && Co === Ci;
+  if (depthwise && sh === 1 && sw === 1 && dh === 1 && dw === 1) {
+    depthwiseConv2d(x, w, out, { bias: opts.bias, padding: [ph, pw], activation: act });
+    return out;
+  }
   const TX = 8;
   const TCO = depthwise ? 1 : Co / groups >= 8 ? 8 : Co / groups >= 4 ? 4 : 1;
   const WG = 8;

@@ -13,18 +13,26 @@ interface P {
   alpha: number;
 }
 
+/** The kernel families: CPU storage-buffer registers, CPU texture-fed (operands packed per call), GPU tiles. */
+const VARIANTS = [
+  ["cpu", "cpu", false],
+  ["cpu+texture", "cpu", true],
+  ["gpu", "gpu", false],
+] as const;
+
 describe("matmul vs PyTorch", async () => {
   const e = await testEngine();
   const cases = await loadFixtures("matmul");
-  for (const flavor of ["cpu", "gpu"] as const) {
+  for (const [variant, flavor, stageTextures] of VARIANTS) {
     for (const c of cases) {
-      test(`${flavor} ${c.name}`, async () => {
+      test(`${variant} ${c.name}`, async () => {
         const p = c.params as unknown as P;
         const y = e.scope(() =>
           matmul(upload(e, c.t("a")), upload(e, c.t("b")), {
             ...p,
             bias: c.inputs.includes("bias") ? upload(e, c.t("bias")) : undefined,
             flavor,
+            stageTextures,
           }),
         );
         expect(y.shape).toEqual(c.t("y").shape);
@@ -89,16 +97,16 @@ describe("matmul vs PyTorch", async () => {
 
 describe("matmul binding windows vs PyTorch (vec4 loads, as ConvNeXt-L's MLP at full size)", async () => {
   const cases = await loadFixtures("matmul_windows");
-  for (const flavor of ["cpu", "gpu"] as const) {
+  for (const [variant, flavor, stageTextures] of VARIANTS) {
     for (const c of cases) {
-      test(`${flavor} ${c.name}`, async () => {
+      test(`${variant} ${c.name}`, async () => {
         const { maxBindingBytes, ...p } = c.params as unknown as P & { maxBindingBytes: number };
         const small = await testEngine({ maxBindingBytes });
         const a = upload(small, c.t("a"));
         const b = upload(small, c.t("b"));
         // The case must really take a window path: an operand or the result over the limit.
         expect(Math.max(a.byteLength, b.byteLength, c.t("y").data.length * 4)).toBeGreaterThan(maxBindingBytes);
-        const y = small.scope(() => matmul(a, b, { ...p, bias: upload(small, c.t("bias")), flavor }));
+        const y = small.scope(() => matmul(a, b, { ...p, bias: upload(small, c.t("bias")), flavor, stageTextures }));
         expect(y.shape).toEqual(c.t("y").shape);
         expectClose(await y.read(), c.t("y"), 1e-5, c.name);
         for (const t of [a, b, y]) t.dispose();

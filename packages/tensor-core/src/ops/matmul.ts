@@ -5,7 +5,7 @@ import { broadcastShapes, broadcastStrides, fmtShape, sizeOf } from "../shape.js
 import type { Tensor } from "../tensor.js";
 import { type Activation, activationPrelude, activationWgsl, activationWgsl4 } from "../wgsl/erf.js";
 import { coalesce } from "./binary.js";
-import type { MatrixTexture } from "./matrix-texture.js";
+import { MatrixTexture } from "./matrix-texture.js";
 import { checkInput, load } from "./util.js";
 
 export interface MatmulOptions {
@@ -25,6 +25,11 @@ export interface MatmulOptions {
   aTexture?: MatrixTexture | null;
   /** `b` stored [N, K] (a Linear weight, with transB) also as a texture, likewise. */
   bTexture?: MatrixTexture | null;
+  /**
+   * CPU flavor: pack the operand that varies across lanes into a texture for this call when no prepared one is given
+   * (default true; the packing pass costs ~M·K against the product's M·N·K). False keeps the storage-buffer kernel.
+   */
+  stageTextures?: boolean;
 }
 
 interface Geometry {
@@ -85,58 +90,83 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (out.size === 0) return out;
   const flavor = opts.flavor ?? e.flavor;
 
-  const tex = opts.aTexture;
-  if (
-    tex &&
-    flavor === "cpu" &&
-    !opts.transA &&
-    !opts.transB &&
-    a.rank === 2 &&
-    a.dtype === "f32" &&
-    b.dtype === "f32" &&
-    tex.rows === M &&
-    tex.cols === K &&
-    N % 4 === 0 &&
-    b.byteLength <= e.maxBindingBytes &&
-    out.byteLength <= e.maxBindingBytes
-  ) {
-    encodeTextureA(tex, b, out, opts, g, biasAxis);
-    return out;
+  const texture = flavor === "cpu" ? chooseTexture(a, b, opts, g) : null;
+  try {
+    splitAndEncode(a, b, out, opts, flavor, g, biasAxis, texture);
+  } finally {
+    if (texture?.staged) texture.tex.dispose();
   }
-  const btex = opts.bTexture;
-  if (
-    btex &&
-    flavor === "cpu" &&
-    !opts.transA &&
-    opts.transB &&
-    b.rank === 2 &&
-    a.dtype === "f32" &&
-    btex.rows === N &&
-    btex.cols === K &&
-    a.byteLength <= e.maxBindingBytes &&
-    out.byteLength <= e.maxBindingBytes
-  ) {
-    encodeTextureB(a, btex, out, opts, g, biasAxis);
-    return out;
+  return out;
+}
+
+/**
+ * The texture-fed kernels (CPU flavor) take a 2-D `a` [M, K] as the texture with a row-major f32 `b` (lanes over M),
+ * or a 2-D Linear weight `b` [N, K] with transB and an f32 `a` (lanes over N); vec4 loads of the other operand
+ * need K (and N for a texture A) divisible by 4. A prepared texture (a weight's) is used as is; otherwise one is
+ * packed for this call unless stageTextures is false.
+ */
+function chooseTexture(a: Tensor, b: Tensor, o: MatmulOptions, g: Geometry): TextureOperand | null {
+  const { M, N, K } = g;
+  if (o.transA || K % 4 !== 0) return null;
+  const stage = o.stageTextures !== false && N >= 8 && M >= 8;
+  if (!o.transB && a.rank === 2 && b.dtype === "f32" && N % 4 === 0) {
+    const given = o.aTexture && o.aTexture.rows === M && o.aTexture.cols === K ? o.aTexture : null;
+    if (given) return { side: "a", tex: given, staged: false };
+    const tex = stage ? MatrixTexture.fromTensor(a) : null;
+    return tex ? { side: "a", tex, staged: true } : null;
   }
+  if (o.transB && b.rank === 2 && a.dtype === "f32") {
+    const given = o.bTexture && o.bTexture.rows === N && o.bTexture.cols === K ? o.bTexture : null;
+    if (given) return { side: "b", tex: given, staged: false };
+    const tex = stage ? MatrixTexture.fromTensor(b) : null;
+    return tex ? { side: "b", tex, staged: true } : null;
+  }
+  return null;
+}
+
+interface TextureOperand {
+  /** Which operand the texture holds. */
+  side: "a" | "b";
+  tex: MatrixTexture;
+  /** Packed for this call: disposed once encoded. */
+  staged: boolean;
+}
+
+/** Encodes the product whole, or in binding windows along M, N or K when an operand or the result is too large. */
+function splitAndEncode(
+  a: Tensor,
+  b: Tensor,
+  out: Tensor,
+  opts: MatmulOptions,
+  flavor: "cpu" | "gpu",
+  g: Geometry,
+  biasAxis: "n" | "m",
+  texture: TextureOperand | null,
+): void {
+  const { M, N, K } = g;
+  const e = a.engine;
+  const batch = sizeOf(g.batchShape);
   const aBytes = DTYPE_BYTES[a.dtype];
   const bBytes = DTYPE_BYTES[b.dtype];
   const limit = e.maxBindingBytes;
   const align = e.limits.minStorageBufferOffsetAlignment;
+  // An operand read from a texture is not bound as storage, so its size does not force a split.
+  const aSize = texture?.side === "a" ? 0 : a.byteLength;
+  const bSize = texture?.side === "b" ? 0 : b.byteLength;
   let mChunk = M;
   let nChunk = N;
-  if (a.byteLength > limit || out.byteLength > limit || b.byteLength > limit) {
+  if (aSize > limit || out.byteLength > limit || bSize > limit) {
     if (batch !== 1)
       throw new BufferSizeError(`matmul: batched operands over the ${limit}-byte binding limit are not split`);
-    if (a.byteLength > limit || out.byteLength > limit) {
+    if (aSize > limit || out.byteLength > limit) {
       if (opts.transA)
         throw new BufferSizeError(
           `matmul: a ${fmtShape(a.shape)} is over the binding limit and transposed; pass it untransposed`,
         );
       mChunk = Math.max(1, Math.floor((limit - align) / Math.max(K * aBytes, N * 4)));
     }
-    if (b.byteLength > limit && opts.transB) nChunk = Math.max(1, Math.floor((limit - align) / (K * bBytes)));
-    if (b.byteLength > limit && !opts.transB) {
+    if (bSize > limit && opts.transB) nChunk = Math.max(1, Math.floor((limit - align) / (K * bBytes)));
+    if (bSize > limit && !opts.transB) {
       // A row-major B [K, N] over the limit is split along K; partial products accumulate into C, and the bias and
       // activation apply with the last slice (e.g. ConvNeXt fc2 on a 187 MB hidden map at 800×1216).
       if (mChunk !== M || opts.transA) {
@@ -158,12 +188,14 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
           bw: { binding: b.binding(aligned, start + kc * N * bBytes - aligned), base: (start - aligned) / bBytes },
           cw: { binding: out.binding(), base: 0 },
           biasAxis,
+          k0,
           kc,
           accumulate: k0 > 0,
           last: k0 + kc >= K,
+          texture,
         });
       }
-      return out;
+      return;
     }
   }
 
@@ -181,10 +213,9 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       const aw = whole ? { binding: a.binding(), base: 0 } : win(a, m0 * K, mc * K, aBytes);
       const bw = whole ? { binding: b.binding(), base: 0 } : win(b, n0 * K, nc * K, bBytes);
       const cw = whole ? { binding: out.binding(), base: 0 } : win(out, m0 * N + n0, (mc - 1) * N + nc, 4);
-      encode(a, b, opts, flavor, g, { mc, nc, m0, n0, aw, bw, cw, biasAxis });
+      encode(a, b, opts, flavor, g, { mc, nc, m0, n0, aw, bw, cw, biasAxis, texture });
     }
   }
-  return out;
 }
 
 /** A matmul's shape class in profiles: [batch×] M×K · K→N. */
@@ -201,13 +232,20 @@ interface Tile {
   bw: { binding: ReturnType<Tensor["binding"]>; base: number };
   cw: { binding: ReturnType<Tensor["binding"]>; base: number };
   biasAxis: "n" | "m";
-  /** K-split: this slice's depth, whether it adds to C, and whether it is the last (bias and activation). */
+  /** K-split: this slice's first k and depth, whether it adds to C, and whether it is the last (bias, activation). */
+  k0?: number;
   kc?: number;
   accumulate?: boolean;
   last?: boolean;
+  /** The operand to read from a texture (texture-fed kernels), if any. */
+  texture: TextureOperand | null;
 }
 
 function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g: Geometry, t: Tile): void {
+  if (t.texture) {
+    encodeTexture(t.texture.side === "a" ? b : a, t.texture, o, g, t);
+    return;
+  }
   const { K, N, M } = g;
   const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
   const last = t.last !== false;
@@ -469,33 +507,38 @@ ${[0, 1, 2, 3].map((j) => `      if (n0 + ${v * 4 + j}u < p.N) { c[crow + n0 + $
     .join("\n");
 }
 
-interface TextureKernel {
-  name: string;
-  /** The storage-buffer operand ("a" or "b"), read as vec4<f32>. */
-  operand: "a" | "b";
-  tensor: Tensor;
-  workgroups: [number, number];
-  /** WGSL run once the batch offsets (oa or ob, and oc) are known: sets m0, n0 and accumulates acc{i}_{0,1} over K. */
-  body: string;
-}
+const ROWS = [...Array(8).keys()];
 
-/** Shared driver of the texture-fed kernels: parameters, bindings, batch offsets, and the 8×8 epilogue and stores. */
-function runTextureKernel(
-  k: TextureKernel,
-  tex: MatrixTexture,
-  out: Tensor,
-  o: MatmulOptions,
-  g: Geometry,
-  biasAxis: "n" | "m",
-): void {
-  const { M, N, K } = g;
+/**
+ * The texture-fed kernels, 8×8 outputs per invocation, workgroups of 8 lanes (lavapipe's subgroup). Texture A
+ * (`a` [M, K] in the texture, row-major f32 `b`): lanes take 8-row blocks of A (texel fetches), all lanes of a
+ * workgroup share one 8-column block of B (uniform vec4 loads: one scalar load + broadcast on lavapipe). Texture B
+ * (a Linear weight [N, K], `x · Wᵀ`): lanes take 8-column blocks (8 rows of W), the lanes share 8 rows of A (uniform
+ * vec4 loads along K), products by dot(). Tiles of a binding-window split read the texture at their row (m0 or n0)
+ * and K offsets, write C at its full row stride, and a K slice after the first adds to C.
+ */
+function encodeTexture(s: Tensor, texture: TextureOperand, o: MatmulOptions, g: Geometry, t: Tile): void {
+  const { N, K } = g;
   const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
-  const strides = k.operand === "a" ? sa : sb;
-  const act = o.activation ?? "none";
+  const side = texture.side;
+  const strides = side === "a" ? sb : sa;
+  const last = t.last !== false;
+  const act = last ? (o.activation ?? "none") : "none";
+  const bias = last ? o.bias : undefined;
+  const accumulate = !!t.accumulate;
+  const sw = side === "a" ? t.bw : t.aw;
   const params: Param[] = [
-    ["M", "u32", M],
-    ["N", "u32", N],
-    ["K", "u32", K],
+    ["M", "u32", t.mc],
+    ["N", "u32", t.nc],
+    ["K", "u32", t.kc ?? K],
+    ["ldc", "u32", N],
+    // The storage operand's row stride in vec4s: B [K, N] rows for texture A, A [M, K] rows for texture B.
+    ["lds4", "u32", side === "a" ? N / 4 : K / 4],
+    ["s_base4", "u32", sw.base / 4],
+    ["c_base", "u32", t.cw.base],
+    ["tex_row0", "u32", side === "a" ? t.m0 : t.n0],
+    ["tex_k40", "u32", (t.k0 ?? 0) / 4],
+    ["bias_base", "u32", t.biasAxis === "n" ? t.n0 : t.m0],
     ["alpha", "f32", o.alpha ?? 1],
     ...bShape.flatMap((n, d): Param[] => [
       [`bs${d}`, "u32", n],
@@ -503,38 +546,74 @@ function runTextureKernel(
       [`bc${d}`, "u32", sc[d]!],
     ]),
   ];
-  const inputs = [k.tensor.binding()];
-  const decls: [string, string][] = [[k.operand, "vec4<f32>"]];
-  if (o.bias) {
-    inputs.push(o.bias.binding());
-    decls.push(["bias", o.bias.dtype]);
+  const op = side === "a" ? "b" : "a";
+  const inputs = [sw.binding];
+  const decls: [string, string][] = [[op, "vec4<f32>"]];
+  if (bias) {
+    inputs.push(bias.binding());
+    decls.push(["bias", bias.dtype]);
   }
-  const off = `o${k.operand}`;
-  let batchCode = `  var rem = wid.z;\n  var ${off} = 0u;\n  var oc = 0u;\n`;
+  let batchCode = `  var rem = wid.z;\n  var os = p.s_base4;\n  var oc = p.c_base;\n`;
   for (let d = bShape.length - 1; d >= 0; d--) {
-    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; ${off} += c * p.bt${d}; oc += c * p.bc${d}; }\n`;
+    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; os += c * p.bt${d} / 4u; oc += c * p.bc${d}; }\n`;
   }
-  const rows = [...Array(8).keys()];
-  const bias = (idx: string) => load(o.bias!.dtype, "bias", idx);
+  const loadBias = (idx: string) => load(bias!.dtype, "bias", `p.bias_base + ${idx}`);
   const epilogue = (i: number, v: number) => {
     let e = `acc${i}_${v} * p.alpha`;
-    if (o.bias) {
+    if (accumulate)
+      e += ` + vec4<f32>(${[0, 1, 2, 3].map((j) => `c[crow + min(n0 + ${v * 4 + j}u, p.N - 1u)]`).join(", ")})`;
+    if (bias) {
       e +=
-        biasAxis === "n"
-          ? ` + vec4<f32>(${[0, 1, 2, 3].map((j) => bias(`min(n0 + ${v * 4 + j}u, p.N - 1u)`)).join(", ")})`
-          : ` + ${bias(`min(m0 + ${i}u, p.M - 1u)`)}`;
+        t.biasAxis === "n"
+          ? ` + vec4<f32>(${[0, 1, 2, 3].map((j) => loadBias(`min(n0 + ${v * 4 + j}u, p.N - 1u)`)).join(", ")})`
+          : ` + ${loadBias(`min(m0 + ${i}u, p.M - 1u)`)}`;
     }
     return activationWgsl4(act, `(${e})`);
   };
-  k.tensor.engine.run({
-    name: k.name,
-    label: shapeLabel(sizeOf(bShape), M, K, N),
-    key: `${o.bias ? o.bias.dtype : "-"}|${biasAxis}|${act}|${bShape.length}`,
+  const body =
+    side === "a"
+      ? `  let m0 = (wid.y * 8u + lid.x) * 8u;
+  let n0 = wid.x * 8u;
+  let N4 = p.N / 4u;
+  let b0c = os + min(n0 / 4u, N4 - 1u);
+  let b1c = os + min(n0 / 4u + 1u, N4 - 1u);
+${ROWS.map((i) => `  let r${i} = p.tex_row0 + min(m0 + ${i}u, p.M - 1u);`).join("\n")}
+  for (var k4 = 0u; k4 < K4; k4++) {
+${ROWS.map((i) => `    let a${i} = textureLoad(T, vec2<u32>(p.tex_k40 + k4, r${i}), 0);`).join("\n")}
+${[0, 1, 2, 3]
+  .map(
+    (u) => `    {
+      let kk = (k4 * 4u + ${u}u) * p.lds4;
+      let b0 = b[b0c + kk];
+      let b1 = b[b1c + kk];
+${ROWS.map((i) => `      acc${i}_0 += a${i}[${u}] * b0; acc${i}_1 += a${i}[${u}] * b1;`).join("\n")}
+    }`,
+  )
+  .join("\n")}
+  }`
+      : `  let m0 = wid.y * 8u;
+  let n0 = (wid.x * 8u + lid.x) * 8u;
+${ROWS.map((i) => `  let ra${i} = os + min(m0 + ${i}u, p.M - 1u) * p.lds4;`).join("\n")}
+${ROWS.map((j) => `  let wn${j} = p.tex_row0 + min(n0 + ${j}u, p.N - 1u);`).join("\n")}
+  for (var k4 = 0u; k4 < K4; k4++) {
+${ROWS.map((j) => `    let w${j} = textureLoad(T, vec2<u32>(k4, wn${j}), 0);`).join("\n")}
+${ROWS.map(
+  (i) =>
+    `    { let av = a[ra${i} + k4]; acc${i}_0 += vec4<f32>(dot(av, w0), dot(av, w1), dot(av, w2), dot(av, w3)); acc${i}_1 += vec4<f32>(dot(av, w4), dot(av, w5), dot(av, w6), dot(av, w7)); }`,
+).join("\n")}
+  }`;
+  s.engine.run({
+    name: side === "a" ? "matmul_texture_a" : "matmul_texture_b",
+    label: shapeLabel(sizeOf(bShape), t.mc, t.kc ?? K, t.nc),
+    key: `${bias ? bias.dtype : "-"}|${t.biasAxis}|${act}|${bShape.length}|${accumulate ? "acc" : ""}`,
     params,
     inputs,
-    outputs: [out.binding()],
-    textures: [tex.view],
-    workgroups: [...k.workgroups, sizeOf(bShape)],
+    outputs: [t.cw.binding],
+    textures: [texture.tex.view],
+    workgroups:
+      side === "a"
+        ? [Math.ceil(t.nc / 8), Math.ceil(t.mc / 64), sizeOf(bShape)]
+        : [Math.ceil(t.nc / 64), Math.ceil(t.mc / 8), sizeOf(bShape)],
     wgsl: () => `${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}
 @group(0) @binding(${inputs.length + 2}) var T: texture_2d<f32>;
 ${activationPrelude(act)}
@@ -542,86 +621,9 @@ ${activationPrelude(act)}
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
 ${batchCode}
   let K4 = p.K / 4u;
-${rows.map((i) => `  var acc${i}_0 = vec4<f32>(0.0);\n  var acc${i}_1 = vec4<f32>(0.0);`).join("\n")}
-${k.body}
-${storeBlock(rows, [0, 1], "p.N", epilogue)}
+${ROWS.map((i) => `  var acc${i}_0 = vec4<f32>(0.0);\n  var acc${i}_1 = vec4<f32>(0.0);`).join("\n")}
+${body}
+${storeBlock(ROWS, [0, 1], "p.ldc", epilogue)}
 }`,
   });
-}
-
-const ROWS = [...Array(8).keys()];
-
-/**
- * Texture-fed left operand: lanes take 8-row blocks of A (texel fetches), all lanes of a workgroup share one 8-column
- * block of B (uniform vec4 loads, one scalar load + broadcast on lavapipe).
- */
-function encodeTextureA(
-  tex: MatrixTexture,
-  b: Tensor,
-  out: Tensor,
-  o: MatmulOptions,
-  g: Geometry,
-  biasAxis: "n" | "m",
-): void {
-  const body = `  let m0 = (wid.y * 8u + lid.x) * 8u;
-  let n0 = wid.x * 8u;
-  let N4 = p.N / 4u;
-  let b0c = ob / 4u + min(n0 / 4u, N4 - 1u);
-  let b1c = ob / 4u + min(n0 / 4u + 1u, N4 - 1u);
-${ROWS.map((i) => `  let r${i} = min(m0 + ${i}u, p.M - 1u);`).join("\n")}
-  for (var k4 = 0u; k4 < K4; k4++) {
-${ROWS.map((i) => `    let a${i} = textureLoad(T, vec2<u32>(k4, r${i}), 0);`).join("\n")}
-${[0, 1, 2, 3]
-  .map(
-    (u) => `    {
-      let kk = (k4 * 4u + ${u}u) * N4;
-      let b0 = b[b0c + kk];
-      let b1 = b[b1c + kk];
-${ROWS.map((i) => `      acc${i}_0 += a${i}[${u}] * b0; acc${i}_1 += a${i}[${u}] * b1;`).join("\n")}
-    }`,
-  )
-  .join("\n")}
-  }`;
-  runTextureKernel(
-    { name: "matmul_texture_a", operand: "b", tensor: b, workgroups: [Math.ceil(g.N / 8), Math.ceil(g.M / 64)], body },
-    tex,
-    out,
-    o,
-    g,
-    biasAxis,
-  );
-}
-
-/**
- * Texture-fed right operand for `x · Wᵀ` with W [N, K] in a MatrixTexture: lanes take 8-column blocks (8 rows of W,
- * texel fetches), all lanes of a workgroup share 8 rows of A (uniform vec4 loads along K), products by dot().
- */
-function encodeTextureB(
-  a: Tensor,
-  tex: MatrixTexture,
-  out: Tensor,
-  o: MatmulOptions,
-  g: Geometry,
-  biasAxis: "n" | "m",
-): void {
-  const cols = [...Array(8).keys()];
-  const body = `  let m0 = wid.y * 8u;
-  let n0 = (wid.x * 8u + lid.x) * 8u;
-${ROWS.map((i) => `  let ra${i} = oa / 4u + min(m0 + ${i}u, p.M - 1u) * K4;`).join("\n")}
-${cols.map((j) => `  let wn${j} = min(n0 + ${j}u, p.N - 1u);`).join("\n")}
-  for (var k4 = 0u; k4 < K4; k4++) {
-${cols.map((j) => `    let w${j} = textureLoad(T, vec2<u32>(k4, wn${j}), 0);`).join("\n")}
-${ROWS.map(
-  (i) =>
-    `    { let av = a[ra${i} + k4]; acc${i}_0 += vec4<f32>(dot(av, w0), dot(av, w1), dot(av, w2), dot(av, w3)); acc${i}_1 += vec4<f32>(dot(av, w4), dot(av, w5), dot(av, w6), dot(av, w7)); }`,
-).join("\n")}
-  }`;
-  runTextureKernel(
-    { name: "matmul_texture_b", operand: "a", tensor: a, workgroups: [Math.ceil(g.N / 64), Math.ceil(g.M / 8)], body },
-    tex,
-    out,
-    o,
-    g,
-    biasAxis,
-  );
 }
