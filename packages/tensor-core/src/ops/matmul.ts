@@ -109,7 +109,7 @@ function chooseTexture(a: Tensor, b: Tensor, o: MatmulOptions, g: Geometry): Tex
   const { M, N, K } = g;
   if (o.transA || K % 4 !== 0) return null;
   const stage = o.stageTextures !== false && N >= 8 && M >= 8;
-  if (!o.transB && a.rank === 2 && b.dtype === "f32" && N % 4 === 0) {
+  if (!o.transB && a.rank === 2 && b.dtype === "f32") {
     const given = o.aTexture && o.aTexture.rows === M && o.aTexture.cols === K ? o.aTexture : null;
     if (given) return { side: "a", tex: given, staged: false };
     const tex = stage ? MatrixTexture.fromTensor(a) : null;
@@ -527,14 +527,17 @@ function encodeTexture(s: Tensor, texture: TextureOperand, o: MatmulOptions, g: 
   const bias = last ? o.bias : undefined;
   const accumulate = !!t.accumulate;
   const sw = side === "a" ? t.bw : t.aw;
+  // B rows are read as vec4s when they start 16-byte aligned (N % 4 == 0), else as 4 scalars (uniform loads too).
+  const vecB = side === "b" || (N % 4 === 0 && sw.base % 4 === 0);
+  const unit = vecB ? 4 : 1;
   const params: Param[] = [
     ["M", "u32", t.mc],
     ["N", "u32", t.nc],
     ["K", "u32", t.kc ?? K],
     ["ldc", "u32", N],
-    // The storage operand's row stride in vec4s: B [K, N] rows for texture A, A [M, K] rows for texture B.
-    ["lds4", "u32", side === "a" ? N / 4 : K / 4],
-    ["s_base4", "u32", sw.base / 4],
+    // The storage operand's row stride and base, in vec4s or scalars: B [K, N] for texture A, A [M, K] for texture B.
+    ["lds", "u32", (side === "a" ? N : K) / unit],
+    ["s_base", "u32", sw.base / unit],
     ["c_base", "u32", t.cw.base],
     ["tex_row0", "u32", side === "a" ? t.m0 : t.n0],
     ["tex_k40", "u32", (t.k0 ?? 0) / 4],
@@ -548,14 +551,14 @@ function encodeTexture(s: Tensor, texture: TextureOperand, o: MatmulOptions, g: 
   ];
   const op = side === "a" ? "b" : "a";
   const inputs = [sw.binding];
-  const decls: [string, string][] = [[op, "vec4<f32>"]];
+  const decls: [string, string][] = [[op, vecB ? "vec4<f32>" : "f32"]];
   if (bias) {
     inputs.push(bias.binding());
     decls.push(["bias", bias.dtype]);
   }
-  let batchCode = `  var rem = wid.z;\n  var os = p.s_base4;\n  var oc = p.c_base;\n`;
+  let batchCode = `  var rem = wid.z;\n  var os = p.s_base;\n  var oc = p.c_base;\n`;
   for (let d = bShape.length - 1; d >= 0; d--) {
-    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; os += c * p.bt${d} / 4u; oc += c * p.bc${d}; }\n`;
+    batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; os += c * p.bt${d} / ${unit}u; oc += c * p.bc${d}; }\n`;
   }
   const loadBias = (idx: string) => load(bias!.dtype, "bias", `p.bias_base + ${idx}`);
   const epilogue = (i: number, v: number) => {
@@ -574,18 +577,28 @@ function encodeTexture(s: Tensor, texture: TextureOperand, o: MatmulOptions, g: 
     side === "a"
       ? `  let m0 = (wid.y * 8u + lid.x) * 8u;
   let n0 = wid.x * 8u;
-  let N4 = p.N / 4u;
+${
+  vecB
+    ? `  let N4 = p.N / 4u;
   let b0c = os + min(n0 / 4u, N4 - 1u);
-  let b1c = os + min(n0 / 4u + 1u, N4 - 1u);
+  let b1c = os + min(n0 / 4u + 1u, N4 - 1u);`
+    : ROWS.map((j) => `  let bc${j} = os + min(n0 + ${j}u, p.N - 1u);`).join("\n")
+}
 ${ROWS.map((i) => `  let r${i} = p.tex_row0 + min(m0 + ${i}u, p.M - 1u);`).join("\n")}
   for (var k4 = 0u; k4 < K4; k4++) {
 ${ROWS.map((i) => `    let a${i} = textureLoad(T, vec2<u32>(p.tex_k40 + k4, r${i}), 0);`).join("\n")}
 ${[0, 1, 2, 3]
   .map(
     (u) => `    {
-      let kk = (k4 * 4u + ${u}u) * p.lds4;
-      let b0 = b[b0c + kk];
-      let b1 = b[b1c + kk];
+      let kk = (k4 * 4u + ${u}u) * p.lds;
+${
+  vecB
+    ? `      let b0 = b[b0c + kk];
+      let b1 = b[b1c + kk];`
+    : [0, 1]
+        .map((v) => `      let b${v} = vec4<f32>(${[0, 1, 2, 3].map((j) => `b[bc${4 * v + j} + kk]`).join(", ")});`)
+        .join("\n")
+}
 ${ROWS.map((i) => `      acc${i}_0 += a${i}[${u}] * b0; acc${i}_1 += a${i}[${u}] * b1;`).join("\n")}
     }`,
   )
@@ -593,7 +606,7 @@ ${ROWS.map((i) => `      acc${i}_0 += a${i}[${u}] * b0; acc${i}_1 += a${i}[${u}]
   }`
       : `  let m0 = wid.y * 8u;
   let n0 = (wid.x * 8u + lid.x) * 8u;
-${ROWS.map((i) => `  let ra${i} = os + min(m0 + ${i}u, p.M - 1u) * p.lds4;`).join("\n")}
+${ROWS.map((i) => `  let ra${i} = os + min(m0 + ${i}u, p.M - 1u) * p.lds;`).join("\n")}
 ${ROWS.map((j) => `  let wn${j} = p.tex_row0 + min(n0 + ${j}u, p.N - 1u);`).join("\n")}
   for (var k4 = 0u; k4 < K4; k4++) {
 ${ROWS.map((j) => `    let w${j} = textureLoad(T, vec2<u32>(k4, wn${j}), 0);`).join("\n")}
@@ -605,7 +618,7 @@ ${ROWS.map(
   s.engine.run({
     name: side === "a" ? "matmul_texture_a" : "matmul_texture_b",
     label: shapeLabel(sizeOf(bShape), t.mc, t.kc ?? K, t.nc),
-    key: `${bias ? bias.dtype : "-"}|${t.biasAxis}|${act}|${bShape.length}|${accumulate ? "acc" : ""}`,
+    key: `${bias ? bias.dtype : "-"}|${t.biasAxis}|${act}|${bShape.length}|${accumulate ? "acc" : ""}|${vecB ? "v4" : "s"}`,
     params,
     inputs,
     outputs: [t.cw.binding],
