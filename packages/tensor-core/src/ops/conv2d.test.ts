@@ -20,6 +20,15 @@ describe("conv2d vs PyTorch", async () => {
     });
   }
 
+  test("im2col slices: a pixel range cut into several matmuls equals PyTorch", async () => {
+    // 36 rows of im2col × 4 bytes: a 4 KB binding limit leaves 28 of the 35 output pixels per slice.
+    const small = await testEngine({ maxBindingBytes: 4096 });
+    const c = (await loadFixtures("conv2d")).find((k) => k.name === "3x3_stride2")!;
+    const y = small.scope(() => conv2d(upload(small, c.t("x")), upload(small, c.t("w")), { stride: 2, padding: 1 }));
+    expectClose(await y.read(), c.t("y"), 1e-5, "sliced");
+    y.dispose();
+  });
+
   test("channel mismatch and bad groups are ShapeErrors", () => {
     const x = e.zeros([1, 4, 5, 5]);
     const w = e.zeros([8, 3, 3, 3]);

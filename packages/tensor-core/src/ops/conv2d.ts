@@ -4,6 +4,7 @@ import { fmtShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { type Activation, activationPrelude, activationWgsl } from "../wgsl/erf.js";
 import { depthwiseConv2d } from "./conv2d-depthwise.js";
+import { im2colConv2d } from "./conv2d-im2col.js";
 import { matmul } from "./matmul.js";
 import { checkInput, checkRank, load } from "./util.js";
 
@@ -21,8 +22,9 @@ const pair = (v: number | [number, number] | undefined, d: number): [number, num
 
 /**
  * torch.nn.functional.conv2d on NCHW input with OIHW weights (zero padding). 1×1 convolutions run as a matmul,
- * stride-1 depthwise ones in conv2d-depthwise.ts; the rest have a register-blocked direct kernel (no workgroup
- * memory: lanes walk output x, so weight loads are uniform across a workgroup).
+ * other dense ones as a matmul over im2col slices (conv2d-im2col.ts), stride-1 depthwise ones in
+ * conv2d-depthwise.ts; the rest (grouped, or Ci·KH·KW not a multiple of 4) have a register-blocked direct kernel
+ * (no workgroup memory: lanes walk output x, so weight loads are uniform across a workgroup).
  */
 export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   checkInput("conv2d", "x", x);
@@ -71,6 +73,16 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
     });
   }
 
+  if (groups === 1 && (Ci * KH * KW) % 4 === 0) {
+    return im2colConv2d(x, w, {
+      bias: opts.bias,
+      stride: [sh, sw],
+      padding: [ph, pw],
+      dilation: [dh, dw],
+      activation: act,
+      outSize: [Ho, Wo],
+    });
+  }
   const out = e.empty([N, Co, Ho, Wo], "f32");
   const depthwise = groups === Ci && Co === Ci;
   if (depthwise && sh === 1 && sw === 1 && dh === 1 && dw === 1) {
