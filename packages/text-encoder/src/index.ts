@@ -3,4 +3,4 @@ export { buildTextClassifier, type TextClassifier, type TextClassifierOptions } 
 export { ClipTokenizer, CONTEXT_LENGTH, EOT, SOT, TokenizerError } from "./tokenizer/bpe.js";
 export { cleanText } from "./tokenizer/clean.js";
 export { type ResidualBlockParams, residualBlock } from "./transformer/residual-block.js";
-export { ClipTextEncoder, type TextTowerShape } from "./transformer/text-encoder.js";
+export { ClipTextEncoder, endTokenPositions, type TextTowerShape } from "./transformer/text-encoder.js";

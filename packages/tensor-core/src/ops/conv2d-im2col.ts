@@ -46,13 +46,17 @@ export function im2colConv2d(
         for (let p0 = 0; p0 < P; p0 += slice) {
           const pc = Math.min(slice, P - p0);
           const cols = im2col(x, n, p0, pc, [KH, KW], opts);
-          parts.push(
-            matmul(w2, cols, { bias: opts.bias, biasAxis: "m", activation: opts.activation, aTexture: wTex }),
-          );
+          parts.push(matmul(w2, cols, { bias: opts.bias, biasAxis: "m", activation: opts.activation, aTexture: wTex }));
         }
         images.push(parts.length === 1 ? parts[0]! : concat(parts, 1));
       }
-      const y = images.length === 1 ? images[0]! : concat(images.map((t) => t.reshape([1, Co, P])), 0);
+      const y =
+        images.length === 1
+          ? images[0]!
+          : concat(
+              images.map((t) => t.reshape([1, Co, P])),
+              0,
+            );
       return y.reshape([N, Co, Ho, Wo]);
     } finally {
       wTex?.dispose();

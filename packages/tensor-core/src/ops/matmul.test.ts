@@ -13,17 +13,21 @@ interface P {
   alpha: number;
 }
 
-/** The kernel families: CPU storage-buffer registers, CPU texture-fed (operands packed per call), GPU tiles. */
+/**
+ * The kernel families: CPU storage-buffer registers, CPU texture-fed (operands packed per call; also with K cut into
+ * slices of 8, as products deeper than 1024 are), GPU tiles.
+ */
 const VARIANTS = [
-  ["cpu", "cpu", false],
-  ["cpu+texture", "cpu", true],
-  ["gpu", "gpu", false],
+  ["cpu", "cpu", false, undefined],
+  ["cpu+texture", "cpu", true, undefined],
+  ["cpu+texture k-slices", "cpu", true, 8],
+  ["gpu", "gpu", false, undefined],
 ] as const;
 
 describe("matmul vs PyTorch", async () => {
   const e = await testEngine();
   const cases = await loadFixtures("matmul");
-  for (const [variant, flavor, stageTextures] of VARIANTS) {
+  for (const [variant, flavor, stageTextures, kBlock] of VARIANTS) {
     for (const c of cases) {
       test(`${variant} ${c.name}`, async () => {
         const p = c.params as unknown as P;
@@ -33,6 +37,7 @@ describe("matmul vs PyTorch", async () => {
             bias: c.inputs.includes("bias") ? upload(e, c.t("bias")) : undefined,
             flavor,
             stageTextures,
+            kBlock,
           }),
         );
         expect(y.shape).toEqual(c.t("y").shape);
@@ -97,7 +102,7 @@ describe("matmul vs PyTorch", async () => {
 
 describe("matmul binding windows vs PyTorch (vec4 loads, as ConvNeXt-L's MLP at full size)", async () => {
   const cases = await loadFixtures("matmul_windows");
-  for (const [variant, flavor, stageTextures] of VARIANTS) {
+  for (const [variant, flavor, stageTextures, kBlock] of VARIANTS) {
     for (const c of cases) {
       test(`${variant} ${c.name}`, async () => {
         const { maxBindingBytes, ...p } = c.params as unknown as P & { maxBindingBytes: number };

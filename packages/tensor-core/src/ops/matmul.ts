@@ -30,7 +30,11 @@ export interface MatmulOptions {
    * (default true; the packing pass costs ~M·K against the product's M·N·K). False keeps the storage-buffer kernel.
    */
   stageTextures?: boolean;
+  /** Texture-fed kernels: the depth of one K slice (default 1024); deeper products accumulate slice by slice. */
+  kBlock?: number;
 }
+
+const K_BLOCK = 1024;
 
 interface Geometry {
   M: number;
@@ -519,6 +523,25 @@ const ROWS = [...Array(8).keys()];
  */
 function encodeTexture(s: Tensor, texture: TextureOperand, o: MatmulOptions, g: Geometry, t: Tile): void {
   const { N, K } = g;
+  const depth = t.kc ?? K;
+  const block = o.kBlock ?? K_BLOCK;
+  if (depth > block) {
+    // Deep products run as K slices accumulating into C, so one slice's texture rows and storage rows stay in cache.
+    for (let k = 0; k < depth; k += block) {
+      const kc = Math.min(block, depth - k);
+      const w = texture.side === "a" ? t.bw : t.aw;
+      const moved = { binding: w.binding, base: w.base + (texture.side === "a" ? k * N : k) };
+      encodeTexture(s, texture, o, g, {
+        ...t,
+        ...(texture.side === "a" ? { bw: moved } : { aw: moved }),
+        k0: (t.k0 ?? 0) + k,
+        kc,
+        accumulate: !!t.accumulate || k > 0,
+        last: t.last !== false && k + kc >= depth,
+      });
+    }
+    return;
+  }
   const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
   const side = texture.side;
   const strides = side === "a" ? sb : sa;
@@ -609,7 +632,7 @@ ${ROWS.map((i) => `      acc${i}_0 += a${i}[${u}] * b0; acc${i}_1 += a${i}[${u}]
 ${ROWS.map((i) => `  let ra${i} = os + min(m0 + ${i}u, p.M - 1u) * p.lds;`).join("\n")}
 ${ROWS.map((j) => `  let wn${j} = p.tex_row0 + min(n0 + ${j}u, p.N - 1u);`).join("\n")}
   for (var k4 = 0u; k4 < K4; k4++) {
-${ROWS.map((j) => `    let w${j} = textureLoad(T, vec2<u32>(k4, wn${j}), 0);`).join("\n")}
+${ROWS.map((j) => `    let w${j} = textureLoad(T, vec2<u32>(p.tex_k40 + k4, wn${j}), 0);`).join("\n")}
 ${ROWS.map(
   (i) =>
     `    { let av = a[ra${i} + k4]; acc${i}_0 += vec4<f32>(dot(av, w0), dot(av, w1), dot(av, w2), dot(av, w3)); acc${i}_1 += vec4<f32>(dot(av, w4), dot(av, w5), dot(av, w6), dot(av, w7)); }`,

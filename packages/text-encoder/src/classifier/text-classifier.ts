@@ -1,6 +1,6 @@
 import { TensorCoreError } from "@fcclip/tensor-core";
 import type { ClipTokenizer } from "../tokenizer/bpe.js";
-import type { ClipTextEncoder } from "../transformer/text-encoder.js";
+import { type ClipTextEncoder, endTokenPositions } from "../transformer/text-encoder.js";
 import { VILD_TEMPLATES } from "./templates.js";
 
 export interface TextClassifierOptions {
@@ -64,12 +64,21 @@ export async function buildTextClassifier(
   const T = templates.length;
   const perPrompt = new Float32Array(prompts.length * dim);
   const batch = opts.batchSize ?? 128;
+  // A batch runs up to its longest prompt's end token, so batches of similar lengths waste nothing on padding.
+  // Each prompt's features do not depend on its batch-mates (causal attention), so the order changes no value.
+  const tokens = tokenizer.tokenize(prompts);
+  const ctx = tokens.length / prompts.length;
+  const eot = endTokenPositions(tokens, prompts.length);
+  const order = [...prompts.keys()].sort((i, j) => eot[i]! - eot[j]!);
   for (let start = 0; start < prompts.length; start += batch) {
-    const chunk = prompts.slice(start, start + batch);
-    const y = encoder.encodeTokens(tokenizer.tokenize(chunk), chunk.length);
-    perPrompt.set(await y.read(), start * dim);
+    const rows = order.slice(start, start + batch);
+    const ids = new Int32Array(rows.length * ctx);
+    rows.forEach((r, i) => ids.set(tokens.subarray(r * ctx, (r + 1) * ctx), i * ctx));
+    const y = encoder.encodeTokens(ids, rows.length);
+    const out = await y.read();
     y.dispose();
-    opts.onProgress?.(start + chunk.length, prompts.length);
+    rows.forEach((r, i) => perPrompt.set(out.subarray(i * dim, (i + 1) * dim), r * dim));
+    opts.onProgress?.(start + rows.length, prompts.length);
   }
   for (let p = 0; p < prompts.length; p++) normaliseRow(perPrompt, p * dim, dim);
   const embeddings = new Float32Array(synonyms.length * dim);

@@ -12,6 +12,21 @@ import {
 } from "@fcclip/tensor-core";
 import { disposeResidualBlock, loadResidualBlock, type ResidualBlockParams, residualBlock } from "./residual-block.js";
 
+/**
+ * Each row's end-of-text position in [n, context] ids: EOT is the largest id, so argmax finds it (the first one, as
+ * torch.argmax does).
+ */
+export function endTokenPositions(tokens: Int32Array, n: number): Int32Array {
+  const context = tokens.length / n;
+  const eot = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    let best = 0;
+    for (let c = 1; c < context; c++) if (tokens[r * context + c]! > tokens[r * context + best]!) best = c;
+    eot[r] = best;
+  }
+  return eot;
+}
+
 /** Text tower sizes: convnext_large_d_320 has width 768, 16 layers, 12 heads, context 77, embed 768. */
 export interface TextTowerShape {
   width: number;
@@ -87,13 +102,7 @@ export class ClipTextEncoder {
         `encodeTokens: ${tokens.length} ids are not ${n} rows of at most ${this.positional.shape[0]} tokens`,
       );
     }
-    // EOT is the largest id, so argmax finds it (the first one, as torch.argmax does).
-    const eot = new Int32Array(n);
-    for (let r = 0; r < n; r++) {
-      let best = 0;
-      for (let c = 1; c < context; c++) if (tokens[r * context + c]! > tokens[r * context + best]!) best = c;
-      eot[r] = best;
-    }
+    const eot = endTokenPositions(tokens, n);
     const L = Math.max(...eot) + 1;
     const ids = new Int32Array(n * L);
     for (let r = 0; r < n; r++) ids.set(tokens.subarray(r * context, r * context + L), r * L);
