@@ -28,7 +28,7 @@ export function im2colConv2d(
   },
 ): Tensor {
   const e = x.engine;
-  const [N, Ci, H, W] = x.shape as [number, number, number, number];
+  const [N, Ci] = x.shape as [number, number, number, number];
   const [Co, , KH, KW] = w.shape as [number, number, number, number];
   const [Ho, Wo] = opts.outSize;
   const K = Ci * KH * KW;
