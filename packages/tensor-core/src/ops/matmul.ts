@@ -77,7 +77,7 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   checkInput("matmul", "a", a);
   checkInput("matmul", "b", b);
   const g = geometry(a, b, opts);
-  const { M, N, K } = g;
+  const { M, N } = g;
   const biasAxis = opts.biasAxis ?? "n";
   if (opts.bias) {
     checkInput("matmul", "bias", opts.bias);
@@ -90,7 +90,6 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   }
   const e = a.engine;
   const out = e.empty([...g.batchShape, M, N], "f32");
-  const batch = sizeOf(g.batchShape);
   if (out.size === 0) return out;
   const flavor = opts.flavor ?? e.flavor;
 

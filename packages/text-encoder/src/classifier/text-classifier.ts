@@ -73,11 +73,11 @@ export async function buildTextClassifier(
   for (let start = 0; start < prompts.length; start += batch) {
     const rows = order.slice(start, start + batch);
     const ids = new Int32Array(rows.length * ctx);
-    rows.forEach((r, i) => ids.set(tokens.subarray(r * ctx, (r + 1) * ctx), i * ctx));
+    for (const [i, r] of rows.entries()) ids.set(tokens.subarray(r * ctx, (r + 1) * ctx), i * ctx);
     const y = encoder.encodeTokens(ids, rows.length);
     const out = await y.read();
     y.dispose();
-    rows.forEach((r, i) => perPrompt.set(out.subarray(i * dim, (i + 1) * dim), r * dim));
+    for (const [i, r] of rows.entries()) perPrompt.set(out.subarray(i * dim, (i + 1) * dim), r * dim);
     opts.onProgress?.(start + rows.length, prompts.length);
   }
   for (let p = 0; p < prompts.length; p++) normaliseRow(perPrompt, p * dim, dim);
