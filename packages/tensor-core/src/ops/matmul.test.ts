@@ -102,7 +102,7 @@ describe("matmul vs PyTorch", async () => {
 
 describe("matmul binding windows vs PyTorch (vec4 loads, as ConvNeXt-L's MLP at full size)", async () => {
   const cases = await loadFixtures("matmul_windows");
-  for (const [variant, flavor, stageTextures, ] of VARIANTS) {
+  for (const [variant, flavor, stageTextures] of VARIANTS) {
     for (const c of cases) {
       test(`${variant} ${c.name}`, async () => {
         const { maxBindingBytes, ...p } = c.params as unknown as P & { maxBindingBytes: number };
