@@ -37,10 +37,16 @@ def main():
             if k == "matmul":
                 a, b = torch.randn(c["M"], c["K"]), torch.randn(c["K"], c["N"])
                 fn = lambda: a @ b
+            elif k == "linear":
+                x, w = torch.randn(c["M"], c["K"]), torch.randn(c["N"], c["K"])
+                fn = lambda: F.linear(x, w)
             elif k == "conv":
                 x = torch.randn(1, c["Ci"], c["H"], c["W"])
                 w = torch.randn(c["Co"], c["Ci"] // c["groups"], c["k"], c["k"])
                 fn = lambda: F.conv2d(x, w, padding=c["k"] // 2, groups=c["groups"])
+                # PyTorch's fastest layout for the same conv (channels-last is much faster for depthwise on CPU).
+                xl, wl = x.to(memory_format=torch.channels_last), w.to(memory_format=torch.channels_last)
+                res[name + ":channels_last"] = timeit(lambda: F.conv2d(xl, wl, padding=c["k"] // 2, groups=c["groups"]), c["reps"])
             elif k == "softmax":
                 x = torch.randn(c["rows"], c["C"])
                 fn = lambda: F.softmax(x, -1)

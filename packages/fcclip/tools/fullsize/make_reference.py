@@ -10,6 +10,8 @@ padded 800×1216) with the ADE20K-150 vocabulary of ../shared/data/vocab, and wr
 and the small committed digest ../../bench/fullsize-digest.json that the full-size bench checks against.
 Run with Debian's torch (python3-torch, python3-pil):
   /usr/bin/python3 packages/fcclip/tools/fullsize/make_reference.py [--out DIR]
+With --time-only it builds the same model, times the forward twice (cold, warm) per stage, prints JSON and writes
+nothing: the full-size bench's PyTorch figures, measured in the same run.
 """
 import argparse
 import hashlib
@@ -130,14 +132,61 @@ def digest_of(t):
             "sampleIndex": idx.tolist(), "samples": [float(x) for x in f[idx]]}
 
 
+def forward(m, chelsea, clf_void, num_templates, seen, is_thing, dump=None):
+    """One image through every stage, timed per stage as the bench's stages are; `dump` collects the intermediates."""
+    keep = dump if dump is not None else {}
+    times = {}
+    t0 = time.time()
+    images, (h, w) = m.preprocess(chelsea, 800, 1333)
+    keep["input.images_tensor"] = images
+    res = m.convnext(images)
+    for i, r in enumerate(res):
+        keep[f"backbone.res{i + 2}"] = r
+    times["backbone"] = time.time() - t0
+    t0 = time.time()
+    mf, ms = m.pixel_decoder(res, dump)
+    keep["pixel_decoder.mask_features"] = mf
+    for i, x in enumerate(ms):
+        keep[f"pixel_decoder.multi_scale_features.{i}"] = x
+    times["pixel decoder"] = time.time() - t0
+    t0 = time.time()
+    logits, masks = m.decoder(ms, mf, clf_void, num_templates, dump)
+    times["transformer decoder"] = time.time() - t0
+    t0 = time.time()
+    mc = F.interpolate(masks, size=res[3].shape[-2:], mode="bilinear", align_corners=False)
+    keep["oov.mask_for_pooling"] = mc
+    pooled = m.mask_pooling(res[3], mc)
+    keep["oov.mask_pooled_clip_feature"] = pooled
+    keep["oov.pooled_clip_feature"] = m.visual_head(pooled)
+    out = m.out_vocab_logits(masks, res[3], clf_void, num_templates)
+    keep["oov.out_vocab_logits"] = out[..., :-1]
+    mask_cls = m.geometric_ensemble(logits, out, seen)[0]
+    keep["ens.mask_cls_results"] = mask_cls[None]
+    times["classifiers"] = time.time() - t0
+    t0 = time.time()
+    Ho, Wo = chelsea.shape[:2]
+    final = m.final_mask_logits(masks, images.shape[-2:], (h, w), (Ho, Wo))
+    sem = m.semantic_inference(mask_cls, final)
+    top2 = sem.topk(2, dim=0).values
+    keep["out.sem_seg.top1"], keep["out.sem_seg.top2"] = top2[0], top2[1]
+    keep["out.semantic"] = sem.argmax(0).int()
+    pan, segments = m.panoptic_inference(mask_cls, final, is_thing)
+    keep["out.panoptic_seg"] = pan
+    inst = m.instance_inference(mask_cls, final, is_thing)
+    times["post-processing"] = time.time() - t0
+    return times, (images, (h, w), (Ho, Wo), pan, segments, inst)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(PKG, ".fullsize"))
+    ap.add_argument("--time-only", action="store_true", help="time the forward twice (cold, warm), print JSON, write nothing")
     args = ap.parse_args()
-    os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     with torch.no_grad():
-        self_check(SHARED)
+        if not args.time_only:
+            os.makedirs(args.out, exist_ok=True)
+            self_check(SHARED)
         manifest = json.load(open(os.path.join(SHARED, "data", "fcclip_convnext_large_manifest.json")))
         sd = seeded_weights(manifest)
         m = Fcclip(sd, heads=8)
@@ -148,45 +197,14 @@ def main():
         clf_void = torch.cat([clf, F.normalize(sd["void_embedding.weight"], dim=-1)], 0)
 
         chelsea = np.asarray(Image.open(os.path.join(SHARED, "oracle", "tiny", "images", "chelsea.png")).convert("RGB"))
-        dump, times = {}, {}
-        t0 = time.time()
-        images, (h, w) = m.preprocess(chelsea, 800, 1333)
-        dump["input.images_tensor"] = images
-        res = m.convnext(images)
-        for i, r in enumerate(res):
-            dump[f"backbone.res{i + 2}"] = r
-        times["backbone"] = time.time() - t0
-        t0 = time.time()
-        mf, ms = m.pixel_decoder(res, dump)
-        dump["pixel_decoder.mask_features"] = mf
-        for i, x in enumerate(ms):
-            dump[f"pixel_decoder.multi_scale_features.{i}"] = x
-        times["pixel decoder"] = time.time() - t0
-        t0 = time.time()
-        logits, masks = m.decoder(ms, mf, clf_void, num_templates, dump)
-        times["transformer decoder"] = time.time() - t0
-        t0 = time.time()
-        mc = F.interpolate(masks, size=res[3].shape[-2:], mode="bilinear", align_corners=False)
-        dump["oov.mask_for_pooling"] = mc
-        pooled = m.mask_pooling(res[3], mc)
-        dump["oov.mask_pooled_clip_feature"] = pooled
-        dump["oov.pooled_clip_feature"] = m.visual_head(pooled)
-        out = m.out_vocab_logits(masks, res[3], clf_void, num_templates)
-        dump["oov.out_vocab_logits"] = out[..., :-1]
-        mask_cls = m.geometric_ensemble(logits, out, seen)[0]
-        dump["ens.mask_cls_results"] = mask_cls[None]
-        times["classifiers"] = time.time() - t0
-        t0 = time.time()
-        Ho, Wo = chelsea.shape[:2]
-        final = m.final_mask_logits(masks, images.shape[-2:], (h, w), (Ho, Wo))
-        sem = m.semantic_inference(mask_cls, final)
-        top2 = sem.topk(2, dim=0).values
-        dump["out.sem_seg.top1"], dump["out.sem_seg.top2"] = top2[0], top2[1]
-        dump["out.semantic"] = sem.argmax(0).int()
-        pan, segments = m.panoptic_inference(mask_cls, final, is_thing)
-        dump["out.panoptic_seg"] = pan
-        inst = m.instance_inference(mask_cls, final, is_thing)
-        times["post-processing"] = time.time() - t0
+        if args.time_only:
+            # Cold (first call: allocator and oneDNN warm-up) and warm, as the bench times its own runs.
+            runs = {name: forward(m, chelsea, clf_void, num_templates, seen, is_thing)[0] for name in ("cold", "warm")}
+            print(json.dumps({"threads": torch.get_num_threads(), "torch": torch.__version__, **runs}))
+            return
+        dump = {}
+        times, (images, (h, w), (Ho, Wo), pan, segments, inst) = forward(m, chelsea, clf_void, num_templates, seen,
+                                                                         is_thing, dump)
         print("PyTorch seconds per stage:", {k: round(v, 2) for k, v in times.items()})
 
         # The official tokenizer's ids of the first 28 COCO prompts (an oracle file), for the text-tower check.
