@@ -1,12 +1,10 @@
 import {
-  add,
   conv2d,
   type Engine,
   layerNorm,
   loadWeightWithTexture,
   type MatrixTexture,
   matmul,
-  mul,
   paramLoader,
   type Tensor,
   type TensorSource,
@@ -70,7 +68,14 @@ export function convnextBlock(x: Tensor, p: ConvNeXtBlockParams): Tensor {
     const y = conv2d(x, p.dwWeight, { bias: p.dwBias, padding: 3, groups: C });
     const n = layerNorm(y, p.normWeight, p.normBias, { axis: 1, eps: 1e-6 }).reshape([N, C, H * W]);
     const h = matmul(p.fc1Weight, n, { bias: p.fc1Bias, biasAxis: "m", activation: "gelu", aTexture: p.fc1Texture });
-    const o = matmul(p.fc2Weight, h, { bias: p.fc2Bias, biasAxis: "m", aTexture: p.fc2Texture });
-    return add(x, mul(o, p.gamma.reshape([C, 1])).reshape([N, C, H, W]));
+    // γ and the shortcut are fc2's epilogue: x + γ·(W·h + b) in one pass over the output.
+    const o = matmul(p.fc2Weight, h, {
+      bias: p.fc2Bias,
+      biasAxis: "m",
+      scale: p.gamma,
+      residual: x.reshape([N, C, H * W]),
+      aTexture: p.fc2Texture,
+    });
+    return o.reshape([N, C, H, W]);
   });
 }

@@ -71,12 +71,13 @@ export function encoderLayer(
       bTexture: p.linear1Texture,
       activation: "relu",
     });
-    const f = matmul(h, p.linear2Weight, { transB: true, bias: p.linear2Bias, bTexture: p.linear2Texture }).reshape([
-      N,
-      S,
-      C,
-    ]);
-    return layerNorm(add(x1, f), p.norm2Weight, p.norm2Bias, { eps: 1e-5 });
+    const f = matmul(h, p.linear2Weight, {
+      transB: true,
+      bias: p.linear2Bias,
+      residual: x1.reshape([N * S, C]),
+      bTexture: p.linear2Texture,
+    });
+    return layerNorm(f, p.norm2Weight, p.norm2Bias, { eps: 1e-5 }).reshape([N, S, C]);
   });
 }
 

@@ -12,7 +12,6 @@ import {
   paramLoader,
   permute,
   reduce,
-  relu,
   slice,
   type Tensor,
   type TensorSource,
@@ -225,11 +224,9 @@ export class FcclipTransformerDecoder {
           eps: 1e-5,
         });
         const f = this.p.ffn[i]!;
-        const ff = matmul(relu(matmul(x, f.linear1.weight, { transB: true, bias: f.linear1.bias })), f.linear2.weight, {
-          transB: true,
-          bias: f.linear2.bias,
-        });
-        x = layerNorm(add(x, ff), f.norm.weight, f.norm.bias, { eps: 1e-5 });
+        const hidden = matmul(x, f.linear1.weight, { transB: true, bias: f.linear1.bias, activation: "relu" });
+        const ff = matmul(hidden, f.linear2.weight, { transB: true, bias: f.linear2.bias, residual: x });
+        x = layerNorm(ff, f.norm.weight, f.norm.bias, { eps: 1e-5 });
         const last = i === layers - 1;
         h = this.head(x, maskFeatures, last ? null : sizes[(i + 1) % 3]!, last || !!opts.intermediates);
         record(h);

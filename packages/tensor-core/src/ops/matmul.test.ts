@@ -120,6 +120,44 @@ describe("matmul binding windows vs PyTorch (vec4 loads, as ConvNeXt-L's MLP at 
   }
 });
 
+describe("matmul's fused epilogue (residual + scale ⊙ act(alpha·A·B + bias)) vs PyTorch", async () => {
+  const cases = await loadFixtures("matmul_epilogue");
+  for (const [variant, flavor, stageTextures, kBlock] of VARIANTS) {
+    for (const c of cases) {
+      test(`${variant} ${c.name}`, async () => {
+        const { maxBindingBytes, ...p } = c.params as unknown as P & { maxBindingBytes: number };
+        const e = await testEngine(maxBindingBytes ? { maxBindingBytes } : {});
+        const [bias, scale, residual] = ["bias", "scale", "residual"].map((k) => upload(e, c.t(k)));
+        const y = e.scope(() =>
+          matmul(upload(e, c.t("a")), upload(e, c.t("b")), {
+            ...p,
+            bias,
+            scale,
+            residual,
+            flavor,
+            stageTextures,
+            kBlock,
+          }),
+        );
+        expectClose(await y.read(), c.t("y"), 1e-5, c.name);
+        for (const t of [y, bias!, scale!, residual!]) t.dispose();
+      });
+    }
+  }
+
+  test("a residual of another shape, or a scale of another length, is a ShapeError", async () => {
+    const e = await testEngine();
+    const [a, b] = [e.zeros([3, 4]), e.zeros([4, 5])];
+    const wrong = e.zeros([5, 3]);
+    expect(() => matmul(a, b, { residual: wrong })).toThrow(
+      /residual is \[5, 3\], expected the result's shape \[3, 5\]/,
+    );
+    expect(() => matmul(a, b, { scale: wrong.reshape([15]) })).toThrow(ShapeError);
+    expect(() => matmul(a, b, { scale: e.zeros([3]) })).toThrow(/scale has 3 elements, expected 5/);
+    for (const t of [a, b, wrong]) t.dispose();
+  });
+});
+
 describe("matmul K-split for a row-major b over the binding limit", async () => {
   test("splits along K, accumulates, applies bias and activation once (both flavors)", async () => {
     const small = await testEngine({ maxBindingBytes: 4096 });

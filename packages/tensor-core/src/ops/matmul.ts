@@ -3,10 +3,11 @@ import { BufferSizeError, ShapeError } from "../errors.js";
 import { enableF16, type Param, paramsStruct, storageDecls } from "../kernel.js";
 import { broadcastShapes, broadcastStrides, fmtShape, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { type Activation, activationPrelude, activationWgsl, activationWgsl4 } from "../wgsl/erf.js";
+import type { Activation } from "../wgsl/erf.js";
 import { coalesce } from "./binary.js";
+import { MatmulEpilogue } from "./matmul-epilogue.js";
 import { MatrixTexture } from "./matrix-texture.js";
-import { checkInput, load } from "./util.js";
+import { checkInput, load, sameShape } from "./util.js";
 
 export interface MatmulOptions {
   /** a is stored [..., K, M] (use its transpose). */
@@ -16,9 +17,13 @@ export interface MatmulOptions {
   /** Added after scaling by alpha: shape [N] (biasAxis "n", the default) or [M] (biasAxis "m", e.g. conv channels). */
   bias?: Tensor;
   biasAxis?: "n" | "m";
-  /** C = act(alpha · A·B + bias). */
+  /** C = residual + scale ⊙ act(alpha · A·B + bias). */
   alpha?: number;
   activation?: Activation;
+  /** Multiplies after the activation, along the bias axis: [N] or [M] (e.g. ConvNeXt's layer scale γ). */
+  scale?: Tensor;
+  /** Added last, with the result's shape (a residual connection), in f32. */
+  residual?: Tensor;
   /** Override the adapter's kernel family (tests run both). */
   flavor?: "cpu" | "gpu";
   /** `a` (a constant [M, K] weight) also as a texture: the CPU flavor reads it from there when shapes allow. */
@@ -88,8 +93,26 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
       );
     }
   }
+  if (opts.scale) {
+    checkInput("matmul", "scale", opts.scale);
+    const want = biasAxis === "n" ? N : M;
+    if (opts.scale.size !== want) {
+      throw new ShapeError(
+        `matmul: scale has ${opts.scale.size} elements, expected ${want} (one per ${biasAxis.toUpperCase()})`,
+      );
+    }
+  }
+  const outShape = [...g.batchShape, M, N];
+  if (opts.residual) {
+    checkInput("matmul", "residual", opts.residual, ["f32"]);
+    if (!sameShape(opts.residual.shape, outShape)) {
+      throw new ShapeError(
+        `matmul: residual is ${fmtShape(opts.residual.shape)}, expected the result's shape ${fmtShape(outShape)}`,
+      );
+    }
+  }
   const e = a.engine;
-  const out = e.empty([...g.batchShape, M, N], "f32");
+  const out = e.empty(outShape, "f32");
   if (out.size === 0) return out;
   const flavor = opts.flavor ?? e.flavor;
 
@@ -190,6 +213,7 @@ function splitAndEncode(
           aw: { binding: a.binding(), base: k0 },
           bw: { binding: b.binding(aligned, start + kc * N * bBytes - aligned), base: (start - aligned) / bBytes },
           cw: { binding: out.binding(), base: 0 },
+          rw: opts.residual ? { binding: opts.residual.binding(), base: 0 } : undefined,
           biasAxis,
           k0,
           kc,
@@ -215,8 +239,11 @@ function splitAndEncode(
       const whole = mChunk === M && nChunk === N;
       const aw = whole ? { binding: a.binding(), base: 0 } : win(a, m0 * K, mc * K, aBytes);
       const bw = whole ? { binding: b.binding(), base: 0 } : win(b, n0 * K, nc * K, bBytes);
-      const cw = whole ? { binding: out.binding(), base: 0 } : win(out, m0 * N + n0, (mc - 1) * N + nc, 4);
-      encode(a, b, opts, flavor, g, { mc, nc, m0, n0, aw, bw, cw, biasAxis, texture });
+      const cWindow = (t: Tensor) =>
+        whole ? { binding: t.binding(), base: 0 } : win(t, m0 * N + n0, (mc - 1) * N + nc, 4);
+      const cw = cWindow(out);
+      const rw = opts.residual ? cWindow(opts.residual) : undefined;
+      encode(a, b, opts, flavor, g, { mc, nc, m0, n0, aw, bw, cw, rw, biasAxis, texture });
     }
   }
 }
@@ -234,6 +261,8 @@ interface Tile {
   aw: { binding: ReturnType<Tensor["binding"]>; base: number };
   bw: { binding: ReturnType<Tensor["binding"]>; base: number };
   cw: { binding: ReturnType<Tensor["binding"]>; base: number };
+  /** The residual's window: cut like C's, so it is read at C's indices. */
+  rw?: { binding: ReturnType<Tensor["binding"]>; base: number };
   biasAxis: "n" | "m";
   /** K-split: this slice's first k and depth, whether it adds to C, and whether it is the last (bias, activation). */
   k0?: number;
@@ -251,10 +280,7 @@ function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g
   }
   const { K, N, M } = g;
   const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
-  const last = t.last !== false;
-  const act = last ? (o.activation ?? "none") : "none";
-  const hasBias = !!o.bias && last;
-  const accumulate = !!t.accumulate;
+  const ep = new MatmulEpilogue(o, t.biasAxis, t.rw?.binding, !!t.accumulate, t.last !== false);
   // Element strides of A(m, k) and B(k, n) in their storage.
   const [sam, sak] = o.transA ? [1, M] : [K, 1];
   const [sbk, sbn] = o.transB ? [1, K] : [N, 1];
@@ -280,41 +306,18 @@ function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g
       [`bc${d}`, "u32", sc[d]!],
     ]),
   ];
-  const inputs = [t.aw.binding, t.bw.binding];
+  const inputs = [t.aw.binding, t.bw.binding, ...ep.bindings.map((x) => x.binding)];
   const decls: [string, string][] = [
     ["a", a.dtype],
     ["b", b.dtype],
+    ...ep.bindings.map((x): [string, string] => [x.name, x.type]),
   ];
-  if (hasBias) {
-    inputs.push(o.bias!.binding());
-    decls.push(["bias", o.bias!.dtype]);
-  }
   let batchCode = "  var rem = batch;\n  var oa = p.a_base;\n  var ob = p.b_base;\n  var oc = p.c_base;\n";
   for (let d = bShape.length - 1; d >= 0; d--) {
     batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; oa += c * p.ba${d}; ob += c * p.bb${d}; oc += c * p.bc${d}; }\n`;
   }
-  const epilogue = (acc: string, m: string, n: string, cIdx: string) => {
-    let v = `${acc} * p.alpha`;
-    if (accumulate) v = `${v} + c[${cIdx}]`;
-    if (hasBias) v = `${v} + ${load(o.bias!.dtype, "bias", `p.bias_base + ${t.biasAxis === "n" ? n : m}`)}`;
-    return activationWgsl(act, `(${v})`);
-  };
-  // vec4 epilogue for the register kernel: bias and activation once per 4 outputs.
-  const epilogue4 = (acc: string, m: string, n: string, crow: string) => {
-    let v = `${acc} * p.alpha`;
-    if (accumulate)
-      v += ` + vec4<f32>(${[0, 1, 2, 3].map((j) => `c[${crow} + min(${n} + ${j}u, p.N - 1u)]`).join(", ")})`;
-    if (hasBias) {
-      const bias = (idx: string) => load(o.bias!.dtype, "bias", `p.bias_base + ${idx}`);
-      v +=
-        t.biasAxis === "n"
-          ? ` + vec4<f32>(${[0, 1, 2, 3].map((j) => bias(`min(${n} + ${j}u, p.N - 1u)`)).join(", ")})`
-          : ` + ${bias(m)}`;
-    }
-    return activationWgsl4(act, `(${v})`);
-  };
-  const header = `${enableF16([a.dtype, b.dtype, hasBias ? o.bias!.dtype : "f32"])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}${activationPrelude(act)}`;
-  const keyBase = `${a.dtype}|${b.dtype}|${hasBias ? o.bias!.dtype : "-"}|${t.biasAxis}|${act}|${bShape.length}|${accumulate ? "acc" : ""}`;
+  const header = `${enableF16([a.dtype, b.dtype, ...(ep.dtypes as DType[])])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}${ep.prelude}`;
+  const keyBase = `${a.dtype}|${b.dtype}|${ep.key}|${bShape.length}`;
   const A = (idx: string) => load(a.dtype, "a", idx);
   const B = (idx: string) => load(b.dtype, "b", idx);
 
@@ -355,7 +358,7 @@ ${batchCode}
   let n0 = (wid.x * ${WG}u + lid.x) * ${TN}u;
 ${rows.flatMap((i) => vecs.map((v) => `  var acc${i}_${v} = vec4<f32>(0.0);`)).join("\n")}
 ${mainLoop}
-${storeBlock(rows, vecs, "p.ldc", (i, v) => epilogue4(`acc${i}_${v}`, `(m0 + ${i}u)`, `n0 + ${v * 4}u`, "crow"))}
+${storeBlock(rows, vecs, "p.ldc", (i, v) => ep.vec4(`acc${i}_${v}`, `(m0 + ${i}u)`, `n0 + ${v * 4}u`, "crow"))}
 }`,
     });
     return;
@@ -411,7 +414,7 @@ ${batchCode}
     if (m >= p.M) { continue; }
     for (var j = 0u; j < 4u; j++) {
       let n = tn + lid.x + 16u * j;
-      if (n < p.N) { c[oc + m * p.ldc + n] = ${epilogue("acc[i][j]", "m", "n", "oc + m * p.ldc + n")}; }
+      if (n < p.N) { c[oc + m * p.ldc + n] = ${ep.scalar("acc[i][j]", "m", "n", "oc + m * p.ldc + n")}; }
     }
   }
 }`,
@@ -544,10 +547,7 @@ function encodeTexture(s: Tensor, texture: TextureOperand, o: MatmulOptions, g: 
   const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
   const side = texture.side;
   const strides = side === "a" ? sb : sa;
-  const last = t.last !== false;
-  const act = last ? (o.activation ?? "none") : "none";
-  const bias = last ? o.bias : undefined;
-  const accumulate = !!t.accumulate;
+  const ep = new MatmulEpilogue(o, t.biasAxis, t.rw?.binding, !!t.accumulate, t.last !== false);
   const sw = side === "a" ? t.bw : t.aw;
   // B rows are read as vec4s when they start 16-byte aligned (N % 4 == 0), else as 4 scalars (uniform loads too).
   const vecB = side === "b" || (N % 4 === 0 && sw.base % 4 === 0);
@@ -572,29 +572,15 @@ function encodeTexture(s: Tensor, texture: TextureOperand, o: MatmulOptions, g: 
     ]),
   ];
   const op = side === "a" ? "b" : "a";
-  const inputs = [sw.binding];
-  const decls: [string, string][] = [[op, vecB ? "vec4<f32>" : "f32"]];
-  if (bias) {
-    inputs.push(bias.binding());
-    decls.push(["bias", bias.dtype]);
-  }
+  const inputs = [sw.binding, ...ep.bindings.map((x) => x.binding)];
+  const decls: [string, string][] = [
+    [op, vecB ? "vec4<f32>" : "f32"],
+    ...ep.bindings.map((x): [string, string] => [x.name, x.type]),
+  ];
   let batchCode = `  var rem = wid.z;\n  var os = p.s_base;\n  var oc = p.c_base;\n`;
   for (let d = bShape.length - 1; d >= 0; d--) {
     batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; os += c * p.bt${d} / ${unit}u; oc += c * p.bc${d}; }\n`;
   }
-  const loadBias = (idx: string) => load(bias!.dtype, "bias", `p.bias_base + ${idx}`);
-  const epilogue = (i: number, v: number) => {
-    let e = `acc${i}_${v} * p.alpha`;
-    if (accumulate)
-      e += ` + vec4<f32>(${[0, 1, 2, 3].map((j) => `c[crow + min(n0 + ${v * 4 + j}u, p.N - 1u)]`).join(", ")})`;
-    if (bias) {
-      e +=
-        t.biasAxis === "n"
-          ? ` + vec4<f32>(${[0, 1, 2, 3].map((j) => loadBias(`min(n0 + ${v * 4 + j}u, p.N - 1u)`)).join(", ")})`
-          : ` + ${loadBias(`min(m0 + ${i}u, p.M - 1u)`)}`;
-    }
-    return activationWgsl4(act, `(${e})`);
-  };
   const body =
     side === "a"
       ? `  let m0 = (wid.y * 8u + lid.x) * 8u;
@@ -640,7 +626,7 @@ ${ROWS.map(
   s.engine.run({
     name: side === "a" ? "matmul_texture_a" : "matmul_texture_b",
     label: shapeLabel(sizeOf(bShape), t.mc, t.kc ?? K, t.nc),
-    key: `${bias ? bias.dtype : "-"}|${t.biasAxis}|${act}|${bShape.length}|${accumulate ? "acc" : ""}|${vecB ? "v4" : "s"}`,
+    key: `${ep.key}|${bShape.length}|${vecB ? "v4" : "s"}`,
     params,
     inputs,
     outputs: [t.cw.binding],
@@ -649,16 +635,16 @@ ${ROWS.map(
       side === "a"
         ? [Math.ceil(t.nc / 8), Math.ceil(t.mc / 64), sizeOf(bShape)]
         : [Math.ceil(t.nc / 64), Math.ceil(t.mc / 8), sizeOf(bShape)],
-    wgsl: () => `${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}
+    wgsl: () => `${enableF16(ep.dtypes as DType[])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}
 @group(0) @binding(${inputs.length + 2}) var T: texture_2d<f32>;
-${activationPrelude(act)}
+${ep.prelude}
 @compute @workgroup_size(8)
 fn main(@builtin(workgroup_id) wid: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
 ${batchCode}
   let K4 = p.K / 4u;
 ${ROWS.map((i) => `  var acc${i}_0 = vec4<f32>(0.0);\n  var acc${i}_1 = vec4<f32>(0.0);`).join("\n")}
 ${body}
-${storeBlock(ROWS, [0, 1], "p.ldc", epilogue)}
+${storeBlock(ROWS, [0, 1], "p.ldc", (i, v) => ep.vec4(`acc${i}_${v}`, `(m0 + ${i}u)`, `n0 + ${v * 4}u`, "crow"))}
 }`,
   });
 }

@@ -1,5 +1,4 @@
 import {
-  add,
   attention,
   type Engine,
   layerNorm,
@@ -99,11 +98,16 @@ export function residualBlock(x: Tensor, p: ResidualBlockParams, heads: number, 
     const [q, k, v] = [0, 1, 2].map((i) => slice(split, [{ start: i, end: i + 1 }]).reshape([N * heads, L, d]));
     const a = attention(q!, k!, v!, { mask, scale: 1 / Math.sqrt(d) }).reshape([N, heads, L, d]);
     const merged = permute(a, [0, 2, 1, 3]).reshape([N * L, W]);
-    const o = matmul(merged, p.outProjWeight, { transB: true, bias: p.outProjBias, bTexture: p.textures.outProj });
-    const x1 = add(x, o.reshape([N, L, W]));
-    const h2 = layerNorm(x1, p.ln2Weight, p.ln2Bias, { eps: 1e-5 }).reshape([N * L, W]);
+    // Both residual adds are the projections' epilogues.
+    const x1 = matmul(merged, p.outProjWeight, {
+      transB: true,
+      bias: p.outProjBias,
+      residual: x.reshape([N * L, W]),
+      bTexture: p.textures.outProj,
+    });
+    const h2 = layerNorm(x1, p.ln2Weight, p.ln2Bias, { eps: 1e-5 });
     const f = matmul(h2, p.fcWeight, { transB: true, bias: p.fcBias, activation: "gelu", bTexture: p.textures.fc });
-    const m = matmul(f, p.projWeight, { transB: true, bias: p.projBias, bTexture: p.textures.proj });
-    return add(x1, m.reshape([N, L, W]));
+    const m = matmul(f, p.projWeight, { transB: true, bias: p.projBias, residual: x1, bTexture: p.textures.proj });
+    return m.reshape([N, L, W]);
   });
 }
