@@ -8,6 +8,8 @@ import { fmtShape, type Shape, sizeOf } from "./shape.js";
 export interface Storage {
   buffer: GPUBuffer | null;
   refs: number;
+  /** GPU resources derived from the data (matmul's textures), keyed by what they are; freed with the buffer. */
+  derived?: Map<string, { dispose(): void } | null>;
 }
 
 /** A dense, row-major tensor living in one GPU buffer. Create them through an Engine. */
@@ -66,11 +68,24 @@ export class Tensor {
     return this.engine.adopt(new Tensor(this.engine, full, this.dtype, this.storage));
   }
 
+  /**
+   * @internal A resource derived from this tensor's data, made on first use and shared by its views. Tensors are
+   * never written after the op that made them, so it stays valid until the last view is disposed, which frees it.
+   */
+  derived<T extends { dispose(): void }>(key: string, make: () => T | null): T | null {
+    void this.buffer;
+    const cache = (this.storage.derived ??= new Map());
+    if (!cache.has(key)) cache.set(key, make());
+    return cache.get(key) as T | null;
+  }
+
   dispose(): void {
     if (!this.alive) return;
     this.alive = false;
     this.storage.refs--;
     if (this.storage.refs === 0 && this.storage.buffer) {
+      for (const d of this.storage.derived?.values() ?? []) d?.dispose();
+      this.storage.derived = undefined;
       this.engine.releaseBuffer(this.storage.buffer);
       this.storage.buffer = null;
     }

@@ -3,7 +3,6 @@ import type { Tensor } from "../tensor.js";
 import type { Activation } from "../wgsl/erf.js";
 import { concat } from "./copy.js";
 import { matmul } from "./matmul.js";
-import { MatrixTexture } from "./matrix-texture.js";
 import { load } from "./util.js";
 
 /** Largest im2col slice: the ConvNeXt-L pixel decoder's 3×3 conv at 800×1216 would need 560 MB at once. */
@@ -12,7 +11,7 @@ const SLICE_BYTES = 64 * 2 ** 20;
 /**
  * A dense convolution (groups = 1) as a matrix product: the weight [Co, Ci·KH·KW] times the im2col matrix
  * [Ci·KH·KW, pixels], so it runs on matmul's fastest kernels (texture-fed on CPU adapters: the 3×3 256→256 conv
- * went from 4.3 to ~15 GFLOP/s) with bias and activation in its epilogue. Images and pixel ranges are cut so an
+ * went from 4.3 to 11–13 GFLOP/s) with bias and activation in its epilogue. Images and pixel ranges are cut so an
  * im2col slice stays under 64 MiB; slices of one image are joined along the pixel axis. Needs Ci·KH·KW % 4 == 0.
  */
 export function im2colConv2d(
@@ -36,31 +35,25 @@ export function im2colConv2d(
   // Whole multiples of 4 pixels keep the slices' rows 16-byte aligned (vec4 loads in the matmul).
   const slice = Math.max(4, Math.min(P, Math.floor(Math.min(SLICE_BYTES, e.maxBindingBytes) / (K * 16)) * 4));
   return e.scope(() => {
+    // On CPU adapters matmul reads the weight from its texture, packed on first use and kept with the weight.
     const w2 = w.reshape([Co, K]);
-    // The weight is read by every slice: pack it into a texture once (CPU flavor) rather than once per matmul.
-    const wTex = e.flavor === "cpu" ? MatrixTexture.fromTensor(w2) : null;
-    try {
-      const images: Tensor[] = [];
-      for (let n = 0; n < N; n++) {
-        const parts: Tensor[] = [];
-        for (let p0 = 0; p0 < P; p0 += slice) {
-          const pc = Math.min(slice, P - p0);
-          const cols = im2col(x, n, p0, pc, [KH, KW], opts);
-          parts.push(matmul(w2, cols, { bias: opts.bias, biasAxis: "m", activation: opts.activation, aTexture: wTex }));
-        }
-        images.push(parts.length === 1 ? parts[0]! : concat(parts, 1));
+    const images: Tensor[] = [];
+    for (let n = 0; n < N; n++) {
+      const parts: Tensor[] = [];
+      for (let p0 = 0; p0 < P; p0 += slice) {
+        const cols = im2col(x, n, p0, Math.min(slice, P - p0), [KH, KW], opts);
+        parts.push(matmul(w2, cols, { bias: opts.bias, biasAxis: "m", activation: opts.activation }));
       }
-      const y =
-        images.length === 1
-          ? images[0]!
-          : concat(
-              images.map((t) => t.reshape([1, Co, P])),
-              0,
-            );
-      return y.reshape([N, Co, Ho, Wo]);
-    } finally {
-      wTex?.dispose();
+      images.push(parts.length === 1 ? parts[0]! : concat(parts, 1));
     }
+    const y =
+      images.length === 1
+        ? images[0]!
+        : concat(
+            images.map((t) => t.reshape([1, Co, P])),
+            0,
+          );
+    return y.reshape([N, Co, Ho, Wo]);
   });
 }
 

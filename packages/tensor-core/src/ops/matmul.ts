@@ -117,19 +117,15 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const flavor = opts.flavor ?? e.flavor;
 
   const texture = flavor === "cpu" ? chooseTexture(a, b, opts, g) : null;
-  try {
-    splitAndEncode(a, b, out, opts, flavor, g, biasAxis, texture);
-  } finally {
-    if (texture?.staged) texture.tex.dispose();
-  }
+  splitAndEncode(a, b, out, opts, flavor, g, biasAxis, texture);
   return out;
 }
 
 /**
  * The texture-fed kernels (CPU flavor) take a 2-D `a` [M, K] as the texture with a row-major f32 `b` (lanes over M),
  * or a 2-D Linear weight `b` [N, K] with transB and an f32 `a` (lanes over N); vec4 loads of the other operand
- * need K (and N for a texture A) divisible by 4. A prepared texture (a weight's) is used as is; otherwise one is
- * packed for this call unless stageTextures is false.
+ * need K divisible by 4. A prepared texture (a weight's) is used as is; otherwise the operand's own texture (packed on
+ * first use, kept with the tensor: MatrixTexture.of) unless stageTextures is false.
  */
 function chooseTexture(a: Tensor, b: Tensor, o: MatmulOptions, g: Geometry): TextureOperand | null {
   const { M, N, K } = g;
@@ -137,15 +133,15 @@ function chooseTexture(a: Tensor, b: Tensor, o: MatmulOptions, g: Geometry): Tex
   const stage = o.stageTextures !== false && N >= 8 && M >= 8;
   if (!o.transB && a.rank === 2 && b.dtype === "f32") {
     const given = o.aTexture && o.aTexture.rows === M && o.aTexture.cols === K ? o.aTexture : null;
-    if (given) return { side: "a", tex: given, staged: false };
-    const tex = stage ? MatrixTexture.fromTensor(a) : null;
-    return tex ? { side: "a", tex, staged: true } : null;
+    if (given) return { side: "a", tex: given };
+    const tex = stage ? MatrixTexture.of(a) : null;
+    return tex ? { side: "a", tex } : null;
   }
   if (o.transB && b.rank === 2 && a.dtype === "f32") {
     const given = o.bTexture && o.bTexture.rows === N && o.bTexture.cols === K ? o.bTexture : null;
-    if (given) return { side: "b", tex: given, staged: false };
-    const tex = stage ? MatrixTexture.fromTensor(b) : null;
-    return tex ? { side: "b", tex, staged: true } : null;
+    if (given) return { side: "b", tex: given };
+    const tex = stage ? MatrixTexture.of(b) : null;
+    return tex ? { side: "b", tex } : null;
   }
   return null;
 }
@@ -154,8 +150,6 @@ interface TextureOperand {
   /** Which operand the texture holds. */
   side: "a" | "b";
   tex: MatrixTexture;
-  /** Packed for this call: disposed once encoded. */
-  staged: boolean;
 }
 
 /** Encodes the product whole, or in binding windows along M, N or K when an operand or the result is too large. */

@@ -9,7 +9,8 @@ import { checkInput, checkRank, load } from "./util.js";
  * An f32 matrix [M, K] also stored as an rgba32float texture, texel (k/4, m) = row m, columns k..k+3. On CPU WebGPU
  * (lavapipe) a texel fetch costs less than a divergent storage-buffer load, so matmul reads the operand that varies
  * across lanes from such a texture (shared/perf/REPORT.md §2.4): weights get one at load time (tryCreate), other
- * operands are packed on the GPU per call (fromTensor). Needs K % 4 == 0 and both sizes within maxTextureDimension2D.
+ * operands are packed on the GPU on first use and kept with their tensor (of). Needs K % 4 == 0 and both sizes within
+ * maxTextureDimension2D.
  */
 export class MatrixTexture {
   private constructor(
@@ -91,6 +92,14 @@ fn main(@builtin(global_invocation_id) g: vec3<u32>) {
       });
     }
     return m;
+  }
+
+  /**
+   * The texture of a 2-D tensor, packed on first use and kept with the tensor until it is disposed (weights are
+   * packed once, not per call); null when it does not fit.
+   */
+  static of(t: Tensor): MatrixTexture | null {
+    return t.derived(`matrix-texture ${t.shape.join("x")}`, () => MatrixTexture.fromTensor(t));
   }
 
   /** Frees the texture once the work already encoded (which may read it) is submitted. */
