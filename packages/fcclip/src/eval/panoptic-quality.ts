@@ -4,6 +4,8 @@
  * and predictions lying mostly on VOID or a same-category crowd region are not false positives.
  */
 
+import { TensorCoreError } from "@fcclip/tensor-core";
+
 /** Segment id 0 of a panoptic PNG: unlabeled pixels. */
 export const VOID = 0;
 
@@ -40,7 +42,7 @@ export interface PqCategoryStat {
 export type PqStat = Map<number, PqCategoryStat>;
 
 /** A prediction panopticapi would refuse (its KeyErrors): ids and segments_info disagree, or an unknown category. */
-export class PanopticFormatError extends Error {
+export class PanopticFormatError extends TensorCoreError {
   override name = "PanopticFormatError";
 }
 

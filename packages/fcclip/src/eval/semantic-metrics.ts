@@ -4,8 +4,10 @@
  * the classes present in the ground truth (detectron2 ≥ 2022, the version behind the paper's logs).
  */
 
+import { TensorCoreError } from "@fcclip/tensor-core";
+
 /** A label map that does not fit the evaluation: a class outside the vocabulary or a size mismatch. */
-export class SemSegFormatError extends Error {
+export class SemSegFormatError extends TensorCoreError {
   override name = "SemSegFormatError";
 }
 

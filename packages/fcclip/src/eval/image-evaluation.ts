@@ -1,0 +1,153 @@
+/**
+ * One image's contribution to every metric, kept as a small JSON record: PQ statistics per category, the sparse
+ * confusion matrix, and pycocotools' per-image matching. Records add up in any order and from any machine, which is
+ * what makes --resume, --shard and --merge exact.
+ */
+
+import { readFile } from "node:fs/promises";
+import { TensorCoreError } from "@fcclip/tensor-core";
+import type { Segmentation } from "../postprocess/inference.js";
+import { type CocoGroundTruth, evaluateImage, type ImageCategoryEval } from "./coco-mask-ap.js";
+import { polygonsCounts } from "./coco-polygon.js";
+import { rleCounts, rlesFromLabelMap } from "./coco-rle.js";
+import type { CocoInstanceAnnotation, DatasetImage, EvalFormat } from "./dataset-layouts.js";
+import { decodeLabelPng } from "./label-png.js";
+import { type PanopticCategory, pqComputeSingle } from "./panoptic-quality.js";
+import { SemSegConfusion, type SparseConfusion } from "./semantic-metrics.js";
+
+export interface ImageRecord {
+  image_id: number | string;
+  file: string;
+  height: number;
+  width: number;
+  /** `[category_id, iou, tp, fp, fn]` for the categories this image touches. */
+  panoptic?: [number, number, number, number, number][];
+  semantic?: SparseConfusion;
+  instances?: ImageCategoryEval[];
+}
+
+/** Ground truth and prediction disagree in a way no metric can take (sizes, classes). */
+export class EvaluationInputError extends TensorCoreError {
+  override name = "EvaluationInputError";
+}
+
+export interface EvaluationContext {
+  format: EvalFormat;
+  /** Contiguous class k of the predictions is categories[k]. */
+  categories: readonly PanopticCategory[];
+  ignoreLabel: number;
+}
+
+async function readBytes(path: string, what: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    throw new EvaluationInputError(
+      `cannot read ${what} ${path}: ${code === "ENOENT" ? "no such file" : (e as Error).message}`,
+    );
+  }
+}
+
+function instanceCounts(a: CocoInstanceAnnotation, h: number, w: number): number[] {
+  if (Array.isArray(a.segmentation)) return polygonsCounts(a.segmentation, h, w);
+  const [rh, rw] = a.segmentation.size;
+  if (rh !== h || rw !== w)
+    throw new EvaluationInputError(`an instance mask of image ${a.image_id} is ${rh}×${rw}, the image ${h}×${w}`);
+  return rleCounts(a.segmentation);
+}
+
+/** Scores one image's prediction against its ground truth, for the metrics its dataset format has. */
+export async function evaluateOne(
+  ctx: EvaluationContext,
+  image: DatasetImage,
+  pred: Segmentation,
+): Promise<ImageRecord> {
+  const { height: H, width: W } = pred;
+  const record: ImageRecord = { image_id: image.id, file: image.file, height: H, width: W };
+  const K = ctx.categories.length;
+  const datasetId = (k: number) => {
+    const c = ctx.categories[k];
+    if (!c) throw new EvaluationInputError(`image ${image.id}: predicted class ${k} is outside the ${K} categories`);
+    return c.id;
+  };
+  const sameSize = (w: number, h: number, what: string) => {
+    if (w !== W || h !== H)
+      throw new EvaluationInputError(`image ${image.id}: ${what} is ${w}×${h}, the prediction ${W}×${H}`);
+  };
+  let gtPanoptic: Uint32Array | undefined;
+  if (image.panoptic) {
+    const png = decodeLabelPng(await readBytes(image.panoptic.png, "ground truth"), image.panoptic.png);
+    sameSize(png.width, png.height, `the ground truth ${image.panoptic.png}`);
+    gtPanoptic = png.labels;
+    if (pred.panoptic) {
+      const stat = pqComputeSingle(
+        { ids: gtPanoptic, segments: image.panoptic.segments },
+        {
+          ids: pred.panoptic.ids,
+          segments: pred.panoptic.segments.map((s) => ({ id: s.id, category_id: datasetId(s.category_id) })),
+        },
+        new Set(ctx.categories.map((c) => c.id)),
+        image.id,
+      );
+      record.panoptic = [...stat].map(([c, s]) => [c, s.iou, s.tp, s.fp, s.fn]);
+    }
+  }
+  if (pred.semantic) {
+    let gt: ArrayLike<number>;
+    let ignore = ctx.ignoreLabel;
+    if (image.semantic) {
+      const png = decodeLabelPng(await readBytes(image.semantic, "ground truth"), image.semantic);
+      sameSize(png.width, png.height, `the ground truth ${image.semantic}`);
+      gt = png.labels;
+    } else if (gtPanoptic && image.panoptic) {
+      // detectron2's panoptic-with-sem-seg ground truth: every segment's class, crowd included; VOID ignored.
+      ignore = 0xffffffff;
+      const contiguous = new Map(ctx.categories.map((c, k) => [c.id, k]));
+      const classOf = new Map(image.panoptic.segments.map((s) => [s.id, contiguous.get(s.category_id) ?? ignore]));
+      gt = gtPanoptic.map((id) => classOf.get(id) ?? ignore);
+    } else throw new EvaluationInputError(`image ${image.id}: no semantic ground truth`);
+    const conf = new SemSegConfusion(K, ignore);
+    conf.add(pred.semantic, gt, image.id);
+    record.semantic = conf.toSparse();
+  }
+  if (pred.instances) {
+    let gts: CocoGroundTruth[];
+    if (image.instances) {
+      gts = image.instances.map((a) => ({
+        category_id: a.category_id,
+        iscrowd: a.iscrowd === 1,
+        area: a.area,
+        counts: instanceCounts(a, H, W),
+      }));
+    } else if (gtPanoptic && image.panoptic) {
+      // Without an instances json, the thing segments of the panoptic ground truth are the objects.
+      const things = new Set(ctx.categories.filter((c) => c.isthing).map((c) => c.id));
+      const segs = image.panoptic.segments.filter((s) => things.has(s.category_id));
+      const rles = rlesFromLabelMap(
+        gtPanoptic,
+        H,
+        W,
+        segs.map((s) => s.id),
+      );
+      gts = segs.map((s) => {
+        const counts = rles.get(s.id)!;
+        let area = s.area;
+        if (area === undefined) {
+          area = 0;
+          for (let i = 1; i < counts.length; i += 2) area += counts[i]!;
+        }
+        return { category_id: s.category_id, iscrowd: s.iscrowd === 1, area, counts };
+      });
+    } else throw new EvaluationInputError(`image ${image.id}: no instance ground truth`);
+    record.instances = evaluateImage(
+      gts,
+      pred.instances.map((x) => {
+        const [h, w] = x.rle.size;
+        sameSize(w, h, "an instance mask");
+        return { category_id: datasetId(x.category_id), score: x.score, counts: x.rle.counts };
+      }),
+    );
+  }
+  return record;
+}
