@@ -1,3 +1,5 @@
+import { STDERR_TTY } from "./dawn-notices.js";
+
 /** "1h02m", "3m07s", "12s": a remaining time at a glance. */
 export function formatDuration(ms: number): string {
   const s = Math.max(0, Math.round(ms / 1000));
@@ -11,7 +13,8 @@ export function formatDuration(ms: number): string {
  * extrapolates the rate since the first update, so work skipped before it (a resumed run) does not count.
  */
 export function progressBar(label: string, stream: NodeJS.WriteStream = process.stderr, now = () => performance.now()) {
-  const tty = stream.isTTY === true;
+  // Under bin.ts the CLI's stderr is a pipe to the parent's terminal (see dawn-notices.ts).
+  const tty = stream.isTTY === true || (stream === process.stderr && process.env[STDERR_TTY] === "1");
   let lastQuarter = -1;
   let start: { t: number; done: number } | undefined;
   const eta = (done: number, total: number) => {
