@@ -5,9 +5,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
+import { countsToString, rlesFromLabelMap } from "../eval/coco-rle.js";
 import { encodePng } from "../output/png.js";
 import { CHELSEA, TINY, TINY_SEGMENT_ARGS } from "../testing/oracle-tiny.js";
-import { parsePromptEng } from "../vocabulary/vocabulary.js";
+import { parseInlineVocabulary, parsePromptEng } from "../vocabulary/vocabulary.js";
+import { vocabularyToDataset } from "./eval.js";
 import { run } from "./main.js";
 
 const RUN = join(TINY, "runs", "chelsea", "coco_panoptic");
@@ -20,7 +22,10 @@ interface Seg {
   area: number;
 }
 
-/** images/{a,b,bad}.png, panoptic/{a,b,bad}.png and panoptic.json (the generic coco-panoptic layout). */
+/**
+ * images/{a,b,bad}.png, panoptic/{a,b,bad}.png and panoptic.json (the generic coco-panoptic layout), and
+ * instances.json: the same objects as COCO instances (compressed RLE strings, thing categories only).
+ */
 async function makeDataset(dir: string) {
   const meta = JSON.parse(readFileSync(join(VOCAB, "meta", "coco_panoptic.json"), "utf8"));
   const things = new Set(Object.values(meta.thing_dataset_id_to_contiguous_id as Record<string, number>));
@@ -49,6 +54,31 @@ async function makeDataset(dir: string) {
   copyFileSync(CHELSEA, join(dir, "images", "b.png"));
   writeFileSync(join(dir, "images", "bad.png"), "not an image");
   const image = (id: number, name: string) => ({ id, file_name: name, height: 300, width: 451 });
+  const objects = (map: number[], list: ReturnType<typeof segs>, imageId: number) => {
+    const thingSegs = list.filter((x) => things.has(classes.findIndex((c) => c.id === x.category_id)));
+    const rles = rlesFromLabelMap(
+      map,
+      300,
+      451,
+      thingSegs.map((x) => x.id),
+    );
+    return thingSegs.map((x) => ({
+      id: imageId * 1000 + x.id,
+      image_id: imageId,
+      category_id: x.category_id,
+      iscrowd: x.iscrowd,
+      area: x.area,
+      segmentation: { size: [300, 451], counts: countsToString(rles.get(x.id)!) },
+    }));
+  };
+  writeFileSync(
+    join(dir, "instances.json"),
+    JSON.stringify({
+      images: [image(1, "a.png"), image(2, "b.png"), image(3, "bad.png")],
+      annotations: [...objects(ids, segs(official), 1), ...objects(idsB, segsB, 2), ...objects(ids, segs(official), 3)],
+      categories: categories.filter((c) => c.isthing === 1),
+    }),
+  );
   writeFileSync(
     join(dir, "panoptic.json"),
     JSON.stringify({
@@ -66,7 +96,7 @@ async function makeDataset(dir: string) {
 const metrics = (dir: string) => JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8"));
 
 describe.skipIf(!HAS_SHARED)(`fcclip eval (${HAS_SHARED ? "oracle" : NO_SHARED})`, () => {
-  test("model run, a bad image, --resume, --predictions, --shard and --merge give the same metrics", async () => {
+  test("model run, a bad image, --resume, --predictions, --shard, --merge and coco-instances give the same metrics", async () => {
     const root = mkdtempSync(join(tmpdir(), "fcclip-eval-"));
     const data = join(root, "data");
     await makeDataset(data);
@@ -142,7 +172,18 @@ describe.skipIf(!HAS_SHARED)(`fcclip eval (${HAS_SHARED ? "oracle" : NO_SHARED})
     expect(await run(["eval", "--merge", shards[1]!], log, print)).toBe(1);
     expect(lines.at(-1)).toMatch(/2 image\(s\) have no result: 1, 3/);
 
-    // 5. A vocabulary that does not fit the dataset is a usage error.
+    // 5. The same objects as a COCO instances json (80 thing categories, matched to the 133 classes by name): the
+    // same mask AP as from the panoptic ground truth.
+    const outI = join(root, "out-instances");
+    const inst = ["eval", "--dataset", data, "--format", "coco-instances", "--vocab", "coco_panoptic"];
+    expect(
+      await run([...inst, "--data-dir", join(SHARED, "data"), "--predictions", preds, "--output", outI], log, print),
+    ).toBe(0);
+    const m5 = metrics(outI);
+    expect(m5.instance).toEqual(m2.instance);
+    expect(m5.panoptic).toBeUndefined();
+
+    // 6. A vocabulary that does not fit the dataset is a usage error.
     expect(
       await run(
         [
@@ -159,5 +200,24 @@ describe.skipIf(!HAS_SHARED)(`fcclip eval (${HAS_SHARED ? "oracle" : NO_SHARED})
       ),
     ).toBe(2);
     expect(lines.at(-1)).toMatch(/150 classes, the dataset 133 categories/);
+  });
+});
+
+describe("vocabulary classes → dataset categories", () => {
+  const vocab = parseInlineVocabulary("person,people;car;stuff:sky");
+  const cat = (id: number, name: string) => ({ id, name, isthing: true });
+
+  test("by position when the counts agree, by synonym for an instances json with fewer categories", () => {
+    expect(vocabularyToDataset(vocab, [cat(5, "x"), cat(7, "y"), cat(9, "z")], "coco-panoptic")).toEqual([5, 7, 9]);
+    expect(vocabularyToDataset(vocab, [cat(3, "Car"), cat(1, "people")], "coco-instances")).toEqual([1, 3, null]);
+  });
+
+  test("a category no class names, or a count mismatch outside instances, is a usage error", () => {
+    expect(() => vocabularyToDataset(vocab, [cat(1, "truck")], "coco-instances")).toThrow(
+      /no class of the vocabulary custom is named truck/,
+    );
+    expect(() => vocabularyToDataset(vocab, [cat(1, "car")], "coco-panoptic")).toThrow(
+      /has 3 classes, the dataset 1 categories/,
+    );
   });
 });

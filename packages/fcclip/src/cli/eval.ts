@@ -1,6 +1,7 @@
 /** `fcclip eval`: PQ / mIoU / mask AP of the model (or of existing predictions) on a dataset, resumable and sharded. */
 
 import { type EvalFormat, openDataset } from "../eval/dataset-layouts.js";
+import type { PanopticCategory } from "../eval/panoptic-quality.js";
 import { readPrediction } from "../eval/prediction-files.js";
 import {
   type MergedRun,
@@ -14,6 +15,7 @@ import {
 import type { SummaryCategory } from "../eval/summary.js";
 import { decodeImage } from "../image/decode.js";
 import type { Task } from "../postprocess/inference.js";
+import type { Vocabulary } from "../vocabulary/vocabulary.js";
 import {
   checkModelFiles,
   type ModelArgs,
@@ -37,6 +39,37 @@ export interface EvalArgs extends Omit<ModelArgs, "vocab" | "weights"> {
   shard?: Shard;
   log: (s: string) => void;
   print: (s: string) => void;
+}
+
+/**
+ * The dataset category of each vocabulary class: by position when the vocabulary lists the dataset's categories, by
+ * name (any synonym) for an instances json whose categories are a subset (COCO's 80 things of the 133 classes).
+ */
+export function vocabularyToDataset(
+  vocab: Vocabulary,
+  categories: readonly PanopticCategory[],
+  format: EvalFormat,
+): (number | null)[] {
+  const K = vocab.classes.length;
+  if (categories.length === K) return categories.map((c) => c.id);
+  if (format !== "coco-instances")
+    throw new UsageError(
+      `the vocabulary ${vocab.name} has ${K} classes, the dataset ${categories.length} categories; pass the --vocab of this dataset`,
+    );
+  const byName = new Map(categories.map((c) => [c.name.toLowerCase(), c.id]));
+  const out = vocab.classes.map((c) => {
+    for (const s of c.synonyms) {
+      const id = byName.get(s.toLowerCase());
+      if (id !== undefined) return id;
+    }
+    return null;
+  });
+  const unmatched = categories.filter((c) => !out.includes(c.id)).map((c) => c.name);
+  if (unmatched.length)
+    throw new UsageError(
+      `no class of the vocabulary ${vocab.name} is named ${unmatched.slice(0, 5).join(", ")}${unmatched.length > 5 ? ", …" : ""}: pass a --vocab that names every category of the dataset`,
+    );
+  return out;
 }
 
 /** "I/N" with 0 ≤ I < N. */
@@ -102,13 +135,12 @@ export async function evaluate(args: EvalArgs): Promise<number> {
     );
   const { vocab, seen } = await vocabularyWithSeen(vocabSpec, args.dataDir);
   const K = vocab.classes.length;
-  if (dataset.categories && dataset.categories.length !== K)
-    throw new UsageError(
-      `the vocabulary ${vocab.name} has ${K} classes, the dataset ${dataset.categories.length} categories; pass the --vocab of this dataset`,
-    );
-  const categories: SummaryCategory[] = (
-    dataset.categories ?? vocab.classes.map((c, k) => ({ id: k, name: c.name, isthing: c.isThing }))
-  ).map((c, k) => ({ ...c, seen: seen[k] === 1 }));
+  const datasetCategories =
+    dataset.categories ?? vocab.classes.map((c, k) => ({ id: k, name: c.name, isthing: c.isThing }));
+  const classToCategory = vocabularyToDataset(vocab, datasetCategories, dataset.format);
+  // Seen / unseen is a property of the vocabulary class that predicts a category.
+  const seenOf = new Map(classToCategory.map((id, k) => [id, seen[k] === 1]));
+  const categories: SummaryCategory[] = datasetCategories.map((c) => ({ ...c, seen: seenOf.get(c.id) ?? false }));
   const tasks: Task[] =
     dataset.format === "semantic"
       ? ["semantic"]
@@ -121,6 +153,7 @@ export async function evaluate(args: EvalArgs): Promise<number> {
     vocabulary: vocab.name,
     tasks,
     categories,
+    classToCategory,
     ignoreLabel: dataset.ignoreLabel,
     imageIds: dataset.images.map((i) => i.id),
   };
@@ -140,12 +173,25 @@ export async function evaluate(args: EvalArgs): Promise<number> {
       resume: args.resume,
       prepare: async () => {
         if (!modelArgs) return;
+        // The config decides what the model computes, as in the official evaluation (e.g. instances restricted to
+        // things when panoptic inference is on); the dataset decides which classes are things (detectron2's metadata).
+        const thing = new Map(categories.map((c) => [c.id, c.isthing]));
         segmenter = await openSegmenter({
           ...modelArgs,
-          task: tasks,
-          // The dataset decides which classes are things (detectron2's metadata), as in the official evaluation.
-          adjust: (v) => ({ ...v, classes: v.classes.map((c, k) => ({ ...c, isThing: categories[k]!.isthing })) }),
+          task: "all",
+          adjust: (v) => ({
+            ...v,
+            classes: v.classes.map((c, k) => ({
+              ...c,
+              isThing: thing.get(classToCategory[k] ?? Number.NaN) ?? c.isThing,
+            })),
+          }),
         });
+        const off = tasks.filter((t) => !segmenter!.tasks.includes(t));
+        if (off.length)
+          throw new UsageError(
+            `the config turns off ${off.join(" and ")} inference, which ${dataset.format} needs (check --config-file / --opts)`,
+          );
       },
       predict: async (image) => {
         if (args.predictions) return readPrediction(args.predictions, image.file, tasks, K);

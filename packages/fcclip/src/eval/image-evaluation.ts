@@ -6,8 +6,8 @@
 
 import { readFile } from "node:fs/promises";
 import { TensorCoreError } from "@fcclip/tensor-core";
-import type { Segmentation } from "../postprocess/inference.js";
-import { type CocoGroundTruth, evaluateImage, type ImageCategoryEval } from "./coco-mask-ap.js";
+import type { Segmentation, Task } from "../postprocess/inference.js";
+import { type CocoDetection, type CocoGroundTruth, evaluateImage, type ImageCategoryEval } from "./coco-mask-ap.js";
 import { polygonsCounts } from "./coco-polygon.js";
 import { rleCounts, rlesFromLabelMap } from "./coco-rle.js";
 import type { CocoInstanceAnnotation, DatasetImage, EvalFormat } from "./dataset-layouts.js";
@@ -33,8 +33,12 @@ export class EvaluationInputError extends TensorCoreError {
 
 export interface EvaluationContext {
   format: EvalFormat;
-  /** Contiguous class k of the predictions is categories[k]. */
+  /** The metrics to compute (the model may predict more). */
+  tasks: readonly Task[];
+  /** The dataset's categories; for panoptic and semantic sets, category k is the vocabulary's class k. */
   categories: readonly PanopticCategory[];
+  /** The dataset category id of each vocabulary class; null for classes the dataset does not have. */
+  classToCategory: readonly (number | null)[];
   ignoreLabel: number;
 }
 
@@ -65,12 +69,16 @@ export async function evaluateOne(
 ): Promise<ImageRecord> {
   const { height: H, width: W } = pred;
   const record: ImageRecord = { image_id: image.id, file: image.file, height: H, width: W };
-  const K = ctx.categories.length;
+  const K = ctx.classToCategory.length;
   const datasetId = (k: number) => {
-    const c = ctx.categories[k];
-    if (!c) throw new EvaluationInputError(`image ${image.id}: predicted class ${k} is outside the ${K} categories`);
-    return c.id;
+    const c = ctx.classToCategory[k];
+    if (c === undefined)
+      throw new EvaluationInputError(
+        `image ${image.id}: predicted class ${k} is outside the vocabulary's ${K} classes`,
+      );
+    return c;
   };
+  const want = (t: Task) => ctx.tasks.includes(t);
   const sameSize = (w: number, h: number, what: string) => {
     if (w !== W || h !== H)
       throw new EvaluationInputError(`image ${image.id}: ${what} is ${w}×${h}, the prediction ${W}×${H}`);
@@ -80,12 +88,20 @@ export async function evaluateOne(
     const png = decodeLabelPng(await readBytes(image.panoptic.png, "ground truth"), image.panoptic.png);
     sameSize(png.width, png.height, `the ground truth ${image.panoptic.png}`);
     gtPanoptic = png.labels;
-    if (pred.panoptic) {
+    if (want("panoptic")) {
+      if (!pred.panoptic) throw new EvaluationInputError(`image ${image.id}: the prediction has no panoptic result`);
       const stat = pqComputeSingle(
         { ids: gtPanoptic, segments: image.panoptic.segments },
         {
           ids: pred.panoptic.ids,
-          segments: pred.panoptic.segments.map((s) => ({ id: s.id, category_id: datasetId(s.category_id) })),
+          segments: pred.panoptic.segments.map((s) => {
+            const category_id = datasetId(s.category_id);
+            if (category_id === null)
+              throw new EvaluationInputError(
+                `image ${image.id}: segment ${s.id} has a class the dataset does not have`,
+              );
+            return { id: s.id, category_id };
+          }),
         },
         new Set(ctx.categories.map((c) => c.id)),
         image.id,
@@ -93,7 +109,8 @@ export async function evaluateOne(
       record.panoptic = [...stat].map(([c, s]) => [c, s.iou, s.tp, s.fp, s.fn]);
     }
   }
-  if (pred.semantic) {
+  if (want("semantic")) {
+    if (!pred.semantic) throw new EvaluationInputError(`image ${image.id}: the prediction has no semantic result`);
     let gt: ArrayLike<number>;
     let ignore = ctx.ignoreLabel;
     if (image.semantic) {
@@ -111,7 +128,8 @@ export async function evaluateOne(
     conf.add(pred.semantic, gt, image.id);
     record.semantic = conf.toSparse();
   }
-  if (pred.instances) {
+  if (want("instance")) {
+    if (!pred.instances) throw new EvaluationInputError(`image ${image.id}: the prediction has no instances`);
     let gts: CocoGroundTruth[];
     if (image.instances) {
       gts = image.instances.map((a) => ({
@@ -140,14 +158,16 @@ export async function evaluateOne(
         return { category_id: s.category_id, iscrowd: s.iscrowd === 1, area, counts };
       });
     } else throw new EvaluationInputError(`image ${image.id}: no instance ground truth`);
-    record.instances = evaluateImage(
-      gts,
-      pred.instances.map((x) => {
-        const [h, w] = x.rle.size;
-        sameSize(w, h, "an instance mask");
-        return { category_id: datasetId(x.category_id), score: x.score, counts: x.rle.counts };
-      }),
-    );
+    // Detections of vocabulary classes that are not dataset categories cannot match anything: pycocotools never
+    // sees them either (detectron2 maps classes back through the dataset's metadata).
+    const dts: CocoDetection[] = [];
+    for (const x of pred.instances) {
+      const [h, w] = x.rle.size;
+      sameSize(w, h, "an instance mask");
+      const category_id = datasetId(x.category_id);
+      if (category_id !== null) dts.push({ category_id, score: x.score, counts: x.rle.counts });
+    }
+    record.instances = evaluateImage(gts, dts);
   }
   return record;
 }

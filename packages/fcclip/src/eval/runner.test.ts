@@ -27,6 +27,7 @@ const manifest = (ids: (string | number)[]): RunManifest => ({
   vocabulary: "abc",
   tasks: ["semantic"],
   categories: ["a", "b", "c"].map((name, id) => ({ id, name, isthing: true, seen: id === 0 })),
+  classToCategory: [0, 1, 2],
   ignoreLabel: 255,
   imageIds: ids,
 });

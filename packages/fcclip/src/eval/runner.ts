@@ -21,6 +21,8 @@ export interface RunManifest {
   vocabulary: string;
   tasks: Task[];
   categories: SummaryCategory[];
+  /** The dataset category id of each vocabulary class (null: not one of the dataset's). */
+  classToCategory: (number | null)[];
   ignoreLabel: number;
   /** Every image of the dataset (all shards), sorted. */
   imageIds: (number | string)[];
@@ -98,11 +100,8 @@ export interface RunOutcome {
 
 /** Evaluates this shard's images; an image that fails is reported and skipped, the others still count. */
 export async function runImages(opts: RunOptions): Promise<RunOutcome> {
-  const ctx: EvaluationContext = {
-    format: opts.manifest.format,
-    categories: opts.manifest.categories,
-    ignoreLabel: opts.manifest.ignoreLabel,
-  };
+  const { format, tasks, categories, classToCategory, ignoreLabel } = opts.manifest;
+  const ctx: EvaluationContext = { format, tasks, categories, classToCategory, ignoreLabel };
   const todo = shardImages(opts.images, opts.shard);
   const bar = progressBar("evaluating", opts.stream);
   const out: RunOutcome = { evaluated: 0, skipped: 0, failed: [] };
