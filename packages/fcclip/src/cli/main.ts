@@ -29,6 +29,7 @@ export const COMMAND_HELP: Record<string, string> = {
   segment: `  segment   open-vocabulary panoptic / semantic / instance segmentation
 ${MODEL_OPTIONS}      --vocab V             coco_panoptic | ade20k_150 | a *_with_prompt_eng.txt file | "cat,kitty;stuff:sky"
       --input PATH ...      PNG or JPEG images: files, folders (their PNG/JPEG files) or globs (*.jpg)
+      --video-input FILE    a video, through ffmpeg: <stem>.frames/<frame>.json and <stem>.overlay.mp4
       --output DIR          where <stem>.panoptic.png, .json, .semantic.png, .instances.json, .overlay.png go
       --task T              panoptic | semantic | instance | all (default: what the config enables)
       --confidence-threshold S  keep only instances scoring at least S in .instances.json (default: all 100)
@@ -162,7 +163,15 @@ export async function run(
       return 0;
     }
     if (command === "segment") {
-      const valued = new Set([...MODEL_VALUED, "--vocab", "--input", "--output", "--task", "--confidence-threshold"]);
+      const valued = new Set([
+        ...MODEL_VALUED,
+        "--vocab",
+        "--input",
+        "--output",
+        "--task",
+        "--confidence-threshold",
+        "--video-input",
+      ]);
       const { flags, opts, lists } = parse(rest, valued, new Set(["--dump-tensors", "--verbose", "--no-cache"]));
       const need = (f: string) => {
         const v = flags.get(f);
@@ -173,7 +182,9 @@ export async function run(
       if (!["panoptic", "semantic", "instance", "all"].includes(task))
         throw new UsageError(`--task must be panoptic, semantic, instance or all, not '${task}'`);
       const inputs = lists.get("--input") ?? [];
-      if (inputs.length === 0) throw new UsageError("segment needs --input");
+      const videoInput = flags.get("--video-input") as string | undefined;
+      if (inputs.length === 0 && !videoInput) throw new UsageError("segment needs --input (or --video-input)");
+      if (inputs.length && videoInput) throw new UsageError("give --input or --video-input, not both");
       const threshold = flags.get("--confidence-threshold") as string | undefined;
       const confidenceThreshold = threshold === undefined ? undefined : Number(threshold);
       if (confidenceThreshold !== undefined && !(confidenceThreshold >= 0 && confidenceThreshold <= 1))
@@ -183,6 +194,7 @@ export async function run(
         weights: need("--weights"),
         vocab: need("--vocab"),
         inputs,
+        videoInput,
         output: need("--output"),
         task: task as "all",
         confidenceThreshold,

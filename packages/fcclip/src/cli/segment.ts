@@ -9,9 +9,12 @@ import type { Task } from "../postprocess/inference.js";
 import { progressBar } from "./progress.js";
 import { checkModelFiles, type ModelArgs, openSegmenter, readInput } from "./segmenter.js";
 import { UsageError } from "./usage-error.js";
+import { checkVideoTools, segmentVideo } from "./video.js";
 
 export interface SegmentArgs extends ModelArgs {
   inputs: string[];
+  /** A video to segment frame by frame instead of `inputs` (needs ffmpeg). */
+  videoInput?: string;
   output: string;
   task: Task | "all";
   /** Instances scoring below it are left out of .instances.json (the demo's --confidence-threshold). */
@@ -54,6 +57,16 @@ export async function expandInputs(patterns: readonly string[]): Promise<string[
 
 /** `fcclip segment`: every input image → panoptic/semantic/instance files in the output folder. */
 export async function segment(args: SegmentArgs): Promise<string[]> {
+  if (args.videoInput) {
+    checkModelFiles(args, [args.videoInput]);
+    checkVideoTools();
+    const segmenter = await openSegmenter(args);
+    try {
+      return await segmentVideo({ video: args.videoInput, output: args.output, log: args.log }, segmenter);
+    } finally {
+      await segmenter.close();
+    }
+  }
   const files = await expandInputs(args.inputs);
   if (files.length === 0) throw new UsageError("segment needs --input with at least one image");
   checkModelFiles(args, files);
