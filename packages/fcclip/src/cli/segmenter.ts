@@ -86,14 +86,14 @@ export interface Segmenter {
 }
 
 /**
- * Loads the weights and the vocabulary's text classifier (progress bars on stderr). `task` narrows the tasks the
- * config enables; `adjust` may change the vocabulary first (e.g. the dataset's thing/stuff split).
+ * Loads the weights and the vocabulary's text classifier (progress bars on stderr). `task` picks one task instead of
+ * those the config enables; `adjust` may change the vocabulary first (e.g. the dataset's thing/stuff split).
  */
 export async function openSegmenter(
-  args: ModelArgs & { task: Task | "all" | readonly Task[]; adjust?: (v: Vocabulary) => Vocabulary },
+  args: ModelArgs & { task: Task | "all"; adjust?: (v: Vocabulary) => Vocabulary },
 ): Promise<Segmenter> {
   const cfg = await resolveConfig(args.configFile, args.opts);
-  const tasks = typeof args.task !== "string" ? [...args.task] : args.task === "all" ? cfg.tasks : [args.task];
+  const tasks = args.task === "all" ? cfg.tasks : [args.task];
   if (tasks.length === 0) throw new UsageError("no task enabled (the config turns them all off); pass --task");
   const loaded = await vocabularyWithSeen(args.vocab, args.dataDir);
   const vocab = args.adjust ? args.adjust(loaded.vocab) : loaded.vocab;

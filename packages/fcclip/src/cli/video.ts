@@ -3,6 +3,7 @@
  * by one (per-frame JSON as `fcclip segment` writes it), and the overlays are encoded back into a video.
  */
 import { spawn, spawnSync } from "node:child_process";
+import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
@@ -98,7 +99,7 @@ export async function segmentVideo(args: VideoArgs, segmenter: Segmenter): Promi
       bar.update(i + 1, frames.length, `frame ${Number(n)}`);
     }
     const video = join(out, `${stem}.overlay.mp4`);
-    const partial = join(out, `${stem}.overlay.${process.pid}.partial.mp4`);
+    const partial = join(out, `${stem}.overlay.${randomBytes(6).toString("hex")}.partial.mp4`);
     await runTool("ffmpeg", [
       "-v",
       "error",
