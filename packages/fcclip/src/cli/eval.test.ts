@@ -96,7 +96,7 @@ async function makeDataset(dir: string) {
 const metrics = (dir: string) => JSON.parse(readFileSync(join(dir, "metrics.json"), "utf8"));
 
 describe.skipIf(!HAS_SHARED)(`fcclip eval (${HAS_SHARED ? "oracle" : NO_SHARED})`, () => {
-  test("model run, a bad image, --resume, --predictions, --shard, --merge and coco-instances give the same metrics", async () => {
+  test("model run, a bad image, --resume, --predictions, --shard, --merge, coco-instances and semantic sets", async () => {
     const root = mkdtempSync(join(tmpdir(), "fcclip-eval-"));
     const data = join(root, "data");
     await makeDataset(data);
@@ -183,7 +183,25 @@ describe.skipIf(!HAS_SHARED)(`fcclip eval (${HAS_SHARED ? "oracle" : NO_SHARED})
     expect(m5.instance).toEqual(m2.instance);
     expect(m5.panoptic).toBeUndefined();
 
-    // 6. A vocabulary that does not fit the dataset is a usage error.
+    // 6. A semantic dataset whose label maps are the official semantic output (sem_seg_argmax.png): the predictions
+    // of `fcclip segment` equal it, so every class present has IoU 100.
+    const sem = join(root, "sem");
+    mkdirSync(join(sem, "annotations"), { recursive: true });
+    mkdirSync(join(sem, "images"));
+    copyFileSync(join(RUN, "sem_seg_argmax.png"), join(sem, "annotations", "a.png"));
+    copyFileSync(CHELSEA, join(sem, "images", "a.png"));
+    const outS = join(root, "out-sem");
+    const semArgs = ["eval", "--dataset", sem, "--format", "semantic", "--vocab", "coco_panoptic"];
+    expect(
+      await run([...semArgs, "--data-dir", join(SHARED, "data"), "--predictions", preds, "--output", outS], log, print),
+    ).toBe(0);
+    const m6 = metrics(outS);
+    expect(m6.semantic).toMatchObject({ mIoU: 100, mACC: 100, pACC: 100 });
+    expect(m6.semantic.fwIoU).toBeCloseTo(100, 12); // a sum of IoU × pixel share
+    expect(Object.values(m6.semantic.IoU).filter((v) => v !== null).length).toBeGreaterThan(1);
+    expect(m6.panoptic).toBeUndefined();
+
+    // 7. A vocabulary that does not fit the dataset is a usage error.
     expect(
       await run(
         [
