@@ -121,7 +121,6 @@ async function report(merged: MergedRun, output: string, args: Pick<EvalArgs, "l
 
 /** `fcclip eval --merge DIR…`: the metrics of shard folders; exit 1 when images are missing. */
 export async function mergeEval(dirs: string[], output: string | undefined, args: Pick<EvalArgs, "log" | "print">) {
-  if (dirs.length === 0) throw new UsageError("--merge needs the output folders of the shards");
   return report(await mergeRuns(dirs), output ?? dirs[0]!, args);
 }
 
@@ -157,13 +156,13 @@ export async function evaluate(args: EvalArgs): Promise<number> {
     ignoreLabel: dataset.ignoreLabel,
     imageIds: dataset.images.map((i) => i.id),
   };
-  await startRun(args.output, manifest);
-
-  let segmenter: Segmenter | undefined;
   const weights = args.weights;
   const modelArgs = weights && !args.predictions ? { ...args, weights, vocab: vocabSpec } : undefined;
   if (!args.predictions && !modelArgs) throw new UsageError("eval needs --weights (or --predictions DIR)");
   if (modelArgs) checkModelFiles(modelArgs);
+  await startRun(args.output, manifest);
+
+  let segmenter: Segmenter | undefined;
   try {
     const outcome = await runImages({
       output: args.output,

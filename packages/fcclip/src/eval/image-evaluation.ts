@@ -10,7 +10,7 @@ import type { Segmentation, Task } from "../postprocess/inference.js";
 import { type CocoDetection, type CocoGroundTruth, evaluateImage, type ImageCategoryEval } from "./coco-mask-ap.js";
 import { polygonsCounts } from "./coco-polygon.js";
 import { rleCounts, rlesFromLabelMap } from "./coco-rle.js";
-import type { CocoInstanceAnnotation, DatasetImage, EvalFormat } from "./dataset-layouts.js";
+import type { CocoInstanceAnnotation, DatasetImage } from "./dataset-layouts.js";
 import { decodeLabelPng } from "./label-png.js";
 import { type PanopticCategory, pqComputeSingle } from "./panoptic-quality.js";
 import { SemSegConfusion, type SparseConfusion } from "./semantic-metrics.js";
@@ -32,7 +32,6 @@ export class EvaluationInputError extends TensorCoreError {
 }
 
 export interface EvaluationContext {
-  format: EvalFormat;
   /** The metrics to compute (the model may predict more). */
   tasks: readonly Task[];
   /** The dataset's categories; for panoptic and semantic sets, category k is the vocabulary's class k. */

@@ -100,8 +100,8 @@ export interface RunOutcome {
 
 /** Evaluates this shard's images; an image that fails is reported and skipped, the others still count. */
 export async function runImages(opts: RunOptions): Promise<RunOutcome> {
-  const { format, tasks, categories, classToCategory, ignoreLabel } = opts.manifest;
-  const ctx: EvaluationContext = { format, tasks, categories, classToCategory, ignoreLabel };
+  const { tasks, categories, classToCategory, ignoreLabel } = opts.manifest;
+  const ctx: EvaluationContext = { tasks, categories, classToCategory, ignoreLabel };
   const todo = shardImages(opts.images, opts.shard);
   const bar = progressBar("evaluating", opts.stream);
   const out: RunOutcome = { evaluated: 0, skipped: 0, failed: [] };
