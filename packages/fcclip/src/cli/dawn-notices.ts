@@ -54,7 +54,8 @@ export function runFiltered(script: string, args: readonly string[], env: NodeJS
     env: { ...env, ...(process.stderr.isTTY ? { [STDERR_TTY]: "1" } : {}) },
   });
   child.stderr.pipe(dropDawnNotices()).pipe(process.stderr);
-  // Ctrl-C and a job system's SIGTERM stop the child too; its results are written atomically, so none is left half-written.
+  // Ctrl-C and a job system's SIGTERM stop the child too; its results are written atomically, so none is left
+  // half-written.
   const forward = (signal: NodeJS.Signals) => child.kill(signal);
   process.on("SIGINT", forward).on("SIGTERM", forward);
   return new Promise((resolve) => {
