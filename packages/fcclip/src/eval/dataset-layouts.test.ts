@@ -61,6 +61,26 @@ describe("dataset layouts", () => {
     expect(d.images[1]!.panoptic!.png).toBe(join(cs, "gtFine", "cityscapes_panoptic_val", "f.png"));
   });
 
+  test("panoptic sets use the semantic label maps detectron2 registers with them, when present", async () => {
+    const root = mkdtempSync(join(tmpdir(), "fcclip-ds-"));
+    const ade = join(root, "ADEChallengeData2016");
+    touch(join(ade, "images", "validation", "ADE_val_1.jpg"));
+    touch(
+      join(ade, "ade20k_panoptic_val.json"),
+      JSON.stringify({
+        images: [{ id: "ADE_val_1", file_name: "ADE_val_1.jpg" }],
+        annotations: [{ image_id: "ADE_val_1", file_name: "ADE_val_1.png", segments_info: [] }],
+        categories: [{ id: 0, name: "wall", isthing: 0 }],
+      }),
+    );
+    mkdirSync(join(ade, "ade20k_panoptic_val"));
+    expect((await openDataset(root, "coco-panoptic")).images[0]!.semantic).toBeUndefined();
+    mkdirSync(join(ade, "annotations_detectron2", "validation"), { recursive: true });
+    const d = await openDataset(root, "coco-panoptic");
+    expect(d).toMatchObject({ layout: "ade20k", ignoreLabel: 255, vocab: "ade20k_150" });
+    expect(d.images[0]!.semantic).toBe(join(ade, "annotations_detectron2", "validation", "ADE_val_1.png"));
+  });
+
   test("what is missing or unsupported is named", async () => {
     const root = mkdtempSync(join(tmpdir(), "fcclip-ds-"));
     await expect(openDataset(root, "coco-panoptic")).rejects.toThrow(

@@ -33,6 +33,11 @@ export interface PanopticLayout extends LayoutBase {
   pngs: string;
   /** COCO instances json with the same category ids, used for mask AP when present. */
   instances?: string;
+  /**
+   * The semantic label maps detectron2 registers with the panoptic set (`sem_seg_file_name`: this folder + the
+   * panoptic PNG's name), used for mIoU when present; otherwise the panoptic ground truth gives the classes.
+   */
+  semantic?: { dir: string; ignoreLabel: number };
 }
 
 export interface SemanticLayout extends LayoutBase {
@@ -58,6 +63,7 @@ export const LAYOUTS: readonly DatasetLayout[] = [
     json: "annotations/panoptic_val2017.json",
     pngs: "panoptic_val2017",
     instances: "annotations/instances_val2017.json",
+    semantic: { dir: "panoptic_semseg_val2017", ignoreLabel: 255 },
     vocab: "coco_panoptic",
   },
   {
@@ -67,6 +73,7 @@ export const LAYOUTS: readonly DatasetLayout[] = [
     images: "images/validation",
     json: "ade20k_panoptic_val.json",
     pngs: "ade20k_panoptic_val",
+    semantic: { dir: "annotations_detectron2/validation", ignoreLabel: 255 },
     vocab: "ade20k_150",
   },
   {
@@ -84,6 +91,7 @@ export const LAYOUTS: readonly DatasetLayout[] = [
     images: "validation/images",
     json: "validation/panoptic/panoptic_2018.json",
     pngs: "validation/panoptic",
+    semantic: { dir: "validation/labels", ignoreLabel: 65 },
   },
   { name: "generic", format: "coco-panoptic", root: "", images: "images", json: "panoptic.json", pngs: "panoptic" },
   {
@@ -149,7 +157,7 @@ export interface DatasetImage {
   width?: number;
   /** coco-panoptic: the ground-truth id PNG and its segments. */
   panoptic?: { png: string; segments: PanopticSegmentInfo[] };
-  /** semantic: the ground-truth class PNG. */
+  /** The ground-truth class PNG (semantic sets, and panoptic sets that register one). */
   semantic?: string;
   /** Instance ground truth (coco-instances, and coco-panoptic with an instances json). */
   instances?: CocoInstanceAnnotation[];
@@ -271,6 +279,8 @@ async function load(l: DatasetLayout, base: string): Promise<EvalDataset> {
         ? instancesByImage(await readJson(instancesPath))
         : undefined;
   const images: DatasetImage[] = [];
+  const semanticDir = l.format === "coco-panoptic" && l.semantic ? join(base, l.semantic.dir) : undefined;
+  const withSemantic = semanticDir !== undefined && existsSync(semanticDir);
   if (l.format === "coco-panoptic") {
     const anns = (json.annotations ?? []) as {
       image_id: number | string;
@@ -286,6 +296,7 @@ async function load(l: DatasetLayout, base: string): Promise<EvalDataset> {
         height: m.height,
         width: m.width,
         panoptic: { png: join(base, l.pngs, a.file_name), segments: a.segments_info },
+        semantic: withSemantic ? join(semanticDir, a.file_name) : undefined,
         instances: instances ? (instances.get(a.image_id) ?? []) : undefined,
       });
     }
@@ -301,5 +312,6 @@ async function load(l: DatasetLayout, base: string): Promise<EvalDataset> {
   }
   if (images.length === 0) throw new DatasetError(`${jsonPath} lists no annotated images`);
   images.sort((a, b) => compareIds(a.id, b.id));
-  return { format: l.format, layout: l.name, base, categories, ignoreLabel: 255, vocab: l.vocab, images };
+  const ignoreLabel = withSemantic && l.format === "coco-panoptic" ? l.semantic!.ignoreLabel : 255;
+  return { format: l.format, layout: l.name, base, categories, ignoreLabel, vocab: l.vocab, images };
 }
