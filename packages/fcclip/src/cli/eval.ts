@@ -127,6 +127,7 @@ export async function mergeEval(dirs: string[], output: string | undefined, args
 /** Runs the evaluation; returns the exit code (1 when an image failed). */
 export async function evaluate(args: EvalArgs): Promise<number> {
   const dataset = await openDataset(args.dataset, args.format, args.layout);
+  for (const n of dataset.notes) args.log(`note: ${n}`);
   const vocabSpec = args.vocab ?? dataset.vocab;
   if (!vocabSpec)
     throw new UsageError(

@@ -79,6 +79,44 @@ describe("dataset layouts", () => {
     const d = await openDataset(root, "coco-panoptic");
     expect(d).toMatchObject({ layout: "ade20k", ignoreLabel: 255, vocab: "ade20k_150" });
     expect(d.images[0]!.semantic).toBe(join(ade, "annotations_detectron2", "validation", "ADE_val_1.png"));
+    expect(d.images[0]!.instances).toBeUndefined();
+  });
+
+  test("an instances json counts only when its category ids are the panoptic ones", async () => {
+    const root = mkdtempSync(join(tmpdir(), "fcclip-ds-"));
+    const ade = join(root, "ADEChallengeData2016");
+    touch(join(ade, "images", "validation", "1.jpg"));
+    mkdirSync(join(ade, "ade20k_panoptic_val"));
+    touch(
+      join(ade, "ade20k_panoptic_val.json"),
+      JSON.stringify({
+        images: [{ id: 1, file_name: "1.jpg" }],
+        annotations: [{ image_id: 1, file_name: "1.png", segments_info: [] }],
+        categories: [
+          { id: 1, name: "person", isthing: 1 },
+          { id: 2, name: "sky", isthing: 0 },
+        ],
+      }),
+    );
+    const write = (name: string) =>
+      touch(
+        join(ade, "ade20k_instance_val.json"),
+        JSON.stringify({
+          images: [{ id: 1, file_name: "1.jpg" }],
+          annotations: [{ image_id: 1, category_id: 1, area: 1, segmentation: [[0, 0, 1, 0, 1, 1]] }],
+          categories: [{ id: 1, name }],
+        }),
+      );
+    write("Person");
+    const ok = await openDataset(root, "coco-panoptic");
+    expect(ok.notes).toEqual([]);
+    expect(ok.images[0]!.instances).toHaveLength(1);
+    write("bed");
+    const clash = await openDataset(root, "coco-panoptic");
+    expect(clash.images[0]!.instances).toBeUndefined();
+    expect(clash.notes[0]).toMatch(
+      /ade20k_instance_val.json is not used: its category 1 is 'bed', the panoptic json's is 'person'/,
+    );
   });
 
   test("what is missing or unsupported is named", async () => {

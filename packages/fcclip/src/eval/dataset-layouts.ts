@@ -73,6 +73,7 @@ export const LAYOUTS: readonly DatasetLayout[] = [
     images: "images/validation",
     json: "ade20k_panoptic_val.json",
     pngs: "ade20k_panoptic_val",
+    instances: "ade20k_instance_val.json",
     semantic: { dir: "annotations_detectron2/validation", ignoreLabel: 255 },
     vocab: "ade20k_150",
   },
@@ -174,6 +175,8 @@ export interface EvalDataset {
   vocab?: string;
   /** Sorted by id, as pycocotools orders images. */
   images: DatasetImage[];
+  /** What the user should know about how the files are used. */
+  notes: string[];
 }
 
 const IMAGE_EXTENSIONS = [".jpg", ".jpeg", ".png"];
@@ -260,7 +263,7 @@ async function load(l: DatasetLayout, base: string): Promise<EvalDataset> {
       images.push({ id: stem, file: join(imagesDir, img), semantic: join(annDir, n) });
     }
     if (images.length === 0) throw new DatasetError(`${annDir} holds no PNG label maps`);
-    return { format: l.format, layout: l.name, base, ignoreLabel: l.ignoreLabel, vocab: l.vocab, images };
+    return { format: l.format, layout: l.name, base, ignoreLabel: l.ignoreLabel, vocab: l.vocab, images, notes: [] };
   }
   const jsonPath = join(base, l.json);
   const json = await readJson(jsonPath);
@@ -272,12 +275,20 @@ async function load(l: DatasetLayout, base: string): Promise<EvalDataset> {
   );
   const categories = cocoCategories(json, jsonPath);
   const instancesPath = l.format === "coco-panoptic" && l.instances ? join(base, l.instances) : undefined;
-  const instances =
-    l.format === "coco-instances"
-      ? instancesByImage(json)
-      : instancesPath && existsSync(instancesPath)
-        ? instancesByImage(await readJson(instancesPath))
-        : undefined;
+  const notes: string[] = [];
+  let instances = l.format === "coco-instances" ? instancesByImage(json) : undefined;
+  if (instancesPath && existsSync(instancesPath)) {
+    const inst = await readJson(instancesPath);
+    // Its objects count only if its category ids are the panoptic ones (detectron2 maps predictions back through
+    // the panoptic metadata); otherwise AP would compare unrelated classes.
+    const byId = new Map(categories.map((c) => [c.id, c.name.toLowerCase()]));
+    const clash = cocoCategories(inst, instancesPath).find((c) => byId.get(c.id) !== c.name.toLowerCase());
+    if (clash)
+      notes.push(
+        `${instancesPath} is not used: its category ${clash.id} is '${clash.name}', the panoptic json's is '${byId.get(clash.id) ?? "absent"}'; mask AP uses the panoptic ground truth's things`,
+      );
+    else instances = instancesByImage(inst);
+  }
   const images: DatasetImage[] = [];
   const semanticDir = l.format === "coco-panoptic" && l.semantic ? join(base, l.semantic.dir) : undefined;
   const withSemantic = semanticDir !== undefined && existsSync(semanticDir);
@@ -313,5 +324,5 @@ async function load(l: DatasetLayout, base: string): Promise<EvalDataset> {
   if (images.length === 0) throw new DatasetError(`${jsonPath} lists no annotated images`);
   images.sort((a, b) => compareIds(a.id, b.id));
   const ignoreLabel = withSemantic && l.format === "coco-panoptic" ? l.semantic!.ignoreLabel : 255;
-  return { format: l.format, layout: l.name, base, categories, ignoreLabel, vocab: l.vocab, images };
+  return { format: l.format, layout: l.name, base, categories, ignoreLabel, vocab: l.vocab, images, notes };
 }
