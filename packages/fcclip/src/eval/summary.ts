@@ -23,10 +23,18 @@ export interface DatasetMetrics {
   instance?: Record<string, unknown>;
 }
 
+/** Per-class keys: the category's name, with its id added where names repeat (A-847 has two "bag" classes). */
+function classKeys(categories: readonly SummaryCategory[]): string[] {
+  const count = new Map<string, number>();
+  for (const c of categories) count.set(c.name, (count.get(c.name) ?? 0) + 1);
+  return categories.map((c) => (count.get(c.name)! > 1 ? `${c.name} (${c.id})` : c.name));
+}
+
 /** Metrics of the records (any order; AP visits images sorted by id as pycocotools does). */
 export function summarize(records: readonly ImageRecord[], categories: readonly SummaryCategory[]): DatasetMetrics {
   const sorted = [...records].sort((a, b) => compareIds(a.image_id, b.image_id));
   const out: DatasetMetrics = {};
+  const keys = classKeys(categories);
   if (sorted.some((r) => r.panoptic)) {
     const stat: PqStat = new Map();
     for (const r of sorted)
@@ -48,9 +56,9 @@ export function summarize(records: readonly ImageRecord[], categories: readonly 
       n[suffix ? suffix.slice(1) : "all"] = a.n;
       if (!suffix)
         res.per_class = Object.fromEntries(
-          categories.map((c) => {
+          categories.map((c, k) => {
             const p = a.perClass.get(c.id)!;
-            return [c.name, { PQ: 100 * p.pq, SQ: 100 * p.sq, RQ: 100 * p.rq }];
+            return [keys[k], { PQ: 100 * p.pq, SQ: 100 * p.sq, RQ: 100 * p.rq }];
           }),
         );
     }
@@ -66,12 +74,12 @@ export function summarize(records: readonly ImageRecord[], categories: readonly 
       fwIoU: pct(m.fwIoU),
       mACC: pct(m.mACC),
       pACC: pct(m.pACC),
-      IoU: Object.fromEntries(categories.map((c, k) => [c.name, pct(m.IoU[k]!)])),
-      ACC: Object.fromEntries(categories.map((c, k) => [c.name, pct(m.ACC[k]!)])),
+      IoU: Object.fromEntries(keys.map((key, k) => [key, pct(m.IoU[k]!)])),
+      ACC: Object.fromEntries(keys.map((key, k) => [key, pct(m.ACC[k]!)])),
     };
   }
   if (sorted.some((r) => r.instances)) {
-    const things = categories.filter((c) => c.isthing);
+    const things = categories.map((c, k) => ({ ...c, key: keys[k]! })).filter((c) => c.isthing);
     const r = maskAp(
       sorted.map((x) => x.instances ?? []),
       things.map((c) => c.id),
@@ -83,7 +91,7 @@ export function summarize(records: readonly ImageRecord[], categories: readonly 
       APs: pct(r.APs),
       APm: pct(r.APm),
       APl: pct(r.APl),
-      per_class: Object.fromEntries(things.map((c) => [c.name, pct(r.perClass.get(c.id)!)])),
+      per_class: Object.fromEntries(things.map((c) => [c.key, pct(r.perClass.get(c.id)!)])),
     };
   }
   return out;
