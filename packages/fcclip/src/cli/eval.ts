@@ -1,5 +1,6 @@
 /** `fcclip eval`: PQ / mIoU / mask AP of the model (or of existing predictions) on a dataset, resumable and sharded. */
 
+import { basename } from "node:path";
 import { type EvalFormat, openDataset } from "../eval/dataset-layouts.js";
 import type { PanopticCategory } from "../eval/panoptic-quality.js";
 import { readPrediction } from "../eval/prediction-files.js";
@@ -16,6 +17,7 @@ import type { SummaryCategory } from "../eval/summary.js";
 import { decodeImage } from "../image/decode.js";
 import type { Task } from "../postprocess/inference.js";
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
+import { progressBar } from "./progress.js";
 import {
   checkModelFiles,
   type ModelArgs,
@@ -164,6 +166,7 @@ export async function evaluate(args: EvalArgs): Promise<number> {
   await startRun(args.output, manifest);
 
   let segmenter: Segmenter | undefined;
+  const bar = progressBar("evaluating");
   try {
     const outcome = await runImages({
       output: args.output,
@@ -198,6 +201,7 @@ export async function evaluate(args: EvalArgs): Promise<number> {
         return segmenter!.segment(decodeImage(await readInput(image.file, "image"), image.file));
       },
       log: args.log,
+      onProgress: (done, total, file) => bar.update(done, total, basename(file)),
     });
     args.log(
       `evaluated ${outcome.evaluated} image(s), ${outcome.skipped} already done, ${outcome.failed.length} failed${args.shard ? ` (shard ${args.shard.index}/${args.shard.count})` : ""}`,

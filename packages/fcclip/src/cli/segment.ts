@@ -62,7 +62,7 @@ export async function segment(args: SegmentArgs): Promise<string[]> {
     checkVideoTools();
     const segmenter = await openSegmenter(args);
     try {
-      return await segmentVideo({ video: args.videoInput, output: args.output, log: args.log }, segmenter);
+      return await segmentVideo({ video: args.videoInput, output: args.output }, segmenter);
     } finally {
       await segmenter.close();
     }

@@ -54,7 +54,6 @@ function runTool(tool: string, args: readonly string[]): Promise<string> {
 export interface VideoArgs {
   video: string;
   output: string;
-  log: (s: string) => void;
 }
 
 /** Writes `<stem>.frames/<frame>.json` per frame and `<stem>.overlay.mp4`; returns the written paths. */

@@ -5,9 +5,8 @@
  */
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
-import { basename, join } from "node:path";
+import { join } from "node:path";
 import { DeviceLostError, TensorCoreError } from "@fcclip/tensor-core";
-import { progressBar } from "../cli/progress.js";
 import { writeFilesAtomic } from "../output/atomic-write.js";
 import type { Segmentation, Task } from "../postprocess/inference.js";
 import type { DatasetImage, EvalFormat } from "./dataset-layouts.js";
@@ -89,7 +88,8 @@ export interface RunOptions {
   prepare?: () => Promise<void>;
   predict: (image: DatasetImage) => Promise<Segmentation>;
   log: (s: string) => void;
-  stream?: NodeJS.WriteStream;
+  /** After each image of this shard that was not skipped: images done so far (skipped ones included), of all. */
+  onProgress?: (done: number, total: number, file: string) => void;
 }
 
 export interface RunOutcome {
@@ -103,7 +103,6 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
   const { tasks, categories, classToCategory, ignoreLabel } = opts.manifest;
   const ctx: EvaluationContext = { tasks, categories, classToCategory, ignoreLabel };
   const todo = shardImages(opts.images, opts.shard);
-  const bar = progressBar("evaluating", opts.stream);
   const out: RunOutcome = { evaluated: 0, skipped: 0, failed: [] };
   let prepared = false;
   for (const [i, image] of todo.entries()) {
@@ -133,7 +132,7 @@ export async function runImages(opts: RunOptions): Promise<RunOutcome> {
       await writeFilesAtomic([[path, json(record)]]);
       out.evaluated++;
     }
-    bar.update(i + 1, todo.length, basename(image.file));
+    opts.onProgress?.(i + 1, todo.length, image.file);
   }
   const failures = join(
     opts.output,
