@@ -9,7 +9,7 @@ import { TensorCoreError } from "@fcclip/tensor-core";
 import type { Segmentation, Task } from "../postprocess/inference.js";
 import { type CocoDetection, type CocoGroundTruth, evaluateImage, type ImageCategoryEval } from "./coco-mask-ap.js";
 import { polygonsCounts } from "./coco-polygon.js";
-import { rleCounts, rlesFromLabelMap } from "./coco-rle.js";
+import { rleArea, rleCounts, rlesFromLabelMap } from "./coco-rle.js";
 import type { CocoInstanceAnnotation, DatasetImage } from "./dataset-layouts.js";
 import { decodeLabelPng } from "./label-png.js";
 import { type PanopticCategory, pqComputeSingle } from "./panoptic-quality.js";
@@ -149,12 +149,7 @@ export async function evaluateOne(
       );
       gts = segs.map((s) => {
         const counts = rles.get(s.id)!;
-        let area = s.area;
-        if (area === undefined) {
-          area = 0;
-          for (let i = 1; i < counts.length; i += 2) area += counts[i]!;
-        }
-        return { category_id: s.category_id, iscrowd: s.iscrowd === 1, area, counts };
+        return { category_id: s.category_id, iscrowd: s.iscrowd === 1, area: s.area ?? rleArea(counts), counts };
       });
     } else throw new EvaluationInputError(`image ${image.id}: no instance ground truth`);
     // Detections of vocabulary classes that are not dataset categories cannot match anything: pycocotools never
