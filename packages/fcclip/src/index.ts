@@ -7,6 +7,51 @@ export {
   resolveConfigFrom,
   urlConfigSource,
 } from "./config/config.js";
+export {
+  AREA_RANGES,
+  type CocoDetection,
+  type CocoGroundTruth,
+  evaluateImage,
+  type ImageCategoryEval,
+  IOU_THRESHOLDS,
+  MAX_DETECTIONS,
+  type MaskApResult,
+  maskAp,
+  RECALL_THRESHOLDS,
+} from "./eval/coco-mask-ap.js";
+export { polygonCounts, polygonsCounts, unionCounts } from "./eval/coco-polygon.js";
+export {
+  type AnyRle,
+  type CompressedRle,
+  countsFromString,
+  countsToString,
+  RleFormatError,
+  rleArea,
+  rleCounts,
+  rleIntersection,
+  rlesFromLabelMap,
+} from "./eval/coco-rle.js";
+export {
+  addPqStat,
+  type PanopticAnnotation,
+  type PanopticCategory,
+  PanopticFormatError,
+  type PanopticSegmentInfo,
+  type PqAverage,
+  type PqCategoryStat,
+  type PqClassResult,
+  type PqStat,
+  pqAverage,
+  pqComputeSingle,
+  VOID,
+} from "./eval/panoptic-quality.js";
+export {
+  SemSegConfusion,
+  SemSegFormatError,
+  type SemSegMetrics,
+  type SparseConfusion,
+  semSegMetrics,
+} from "./eval/semantic-metrics.js";
 export { type EnsembleInput, type EnsembleOutput, geometricEnsemble } from "./model/ensemble.js";
 export {
   type ClassifierStore,

@@ -74,7 +74,8 @@ export class Tensor {
    */
   derived<T extends { dispose(): void }>(key: string, make: () => T | null): T | null {
     void this.buffer;
-    const cache = (this.storage.derived ??= new Map());
+    this.storage.derived ??= new Map();
+    const cache = this.storage.derived;
     if (!cache.has(key)) cache.set(key, make());
     return cache.get(key) as T | null;
   }

@@ -26,13 +26,15 @@ function bboxes(ids: Int32Array, width: number, count: number): [number, number,
 /**
  * Serialises a segmentation as the CLI's files: `.panoptic.png` (COCO panoptic id = R + 256·G + 256²·B, 0 = void),
  * `.json` (image size, segments with names/scores/areas/boxes, the class list), `.semantic.png` (class per pixel,
- * 16-bit when there are more than 255 classes; 255/65535 = none), `.instances.json` (COCO RLE masks), `.overlay.png`.
+ * 16-bit when there are more than 255 classes; 255/65535 = none), `.instances.json` (COCO RLE masks), `.overlay.png`
+ * (with a legend beside the image unless `legend` is false).
  */
 export async function resultFiles(
   image: RgbImage,
   file: string,
   seg: Segmentation,
   vocab: Vocabulary,
+  options: { legend?: boolean } = {},
 ): Promise<OutputFiles> {
   const files: OutputFiles = new Map();
   const { width, height } = seg;
@@ -96,7 +98,8 @@ export async function resultFiles(
     regions.set(seg.semantic);
     legend = [...new Set(seg.semantic)].sort((a, b) => a - b).map((c) => ({ label: names[c]!, color: classColor(c) }));
   }
-  const overlay = renderOverlay(image, regions, classColor, legend);
+  // Without the legend the overlay keeps the image's size (what video frames need).
+  const overlay = renderOverlay(image, regions, classColor, options.legend === false ? [] : legend);
   files.set(".overlay.png", await encodePng(overlay.width, overlay.height, 3, overlay.data));
   return files;
 }
