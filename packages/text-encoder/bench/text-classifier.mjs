@@ -12,7 +12,13 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Engine } from "@fcclip/tensor-core";
-import { buildTextClassifier, ClipTextEncoder, ClipTokenizer, VILD_TEMPLATES } from "../dist/index.js";
+import {
+  buildTextClassifier,
+  ClipTextEncoder,
+  ClipTokenizer,
+  endTokenPositions,
+  VILD_TEMPLATES,
+} from "../dist/index.js";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, "..", "..", "..");
@@ -122,6 +128,18 @@ const oursSeconds = (performance.now() - t) / 1000;
 if (profile) console.error((await engine.stopProfile()).format(12));
 const torch = process.argv.includes("--no-torch") ? { skipped: "--no-torch" } : torchSeconds(tokens);
 const perPrompt = (s) => (s / prompts.length) * 1000;
+// Positions the tower runs: each batch up to its longest prompt's end token.
+const eot = endTokenPositions(tokens, prompts.length);
+const positions = (order) => {
+  let sum = 0;
+  for (let s = 0; s < order.length; s += BATCH) {
+    const rows = order.slice(s, s + BATCH);
+    sum += rows.length * (Math.max(...rows.map((r) => eot[r])) + 1);
+  }
+  return sum;
+};
+const vocabularyOrder = [...prompts.keys()];
+const sortedOrder = [...vocabularyOrder].sort((i, j) => eot[i] - eot[j]);
 const lengths = Array.from(
   { length: prompts.length },
   (_, r) => tokens.subarray(r * 77, (r + 1) * 77).indexOf(49407) + 1,
@@ -133,6 +151,7 @@ const report = {
   prompts: prompts.length,
   batch: BATCH,
   meanTokens: lengths.reduce((a, b) => a + b, 0) / lengths.length,
+  positionsRun: { sorted: positions(sortedOrder), vocabularyOrder: positions(vocabularyOrder), official: 77 * prompts.length },
   msPerPrompt: {
     ours: perPrompt(oursSeconds),
     oursVocabularyOrder: perPrompt(unsortedSeconds),
