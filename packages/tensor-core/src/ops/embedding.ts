@@ -1,9 +1,8 @@
-import { DTYPE_BYTES } from "../dtype.js";
 import { ShapeError } from "../errors.js";
 import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
 import { fmtShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { checkInput, checkRank, load } from "./util.js";
+import { checkInput, checkRank, load, rowWindows } from "./util.js";
 
 /**
  * Row lookup table[ids] (nn.Embedding). The table may exceed the storage-binding limit (CLIP's 49408×768 f32 token
@@ -18,25 +17,19 @@ export function embedding(table: Tensor, ids: Tensor): Tensor {
   const out = e.empty([...ids.shape, D], "f32");
   if (out.size === 0) return out;
   if (D === 0) throw new ShapeError(`embedding: table ${fmtShape(table.shape)} has no columns`);
-  const bytes = DTYPE_BYTES[table.dtype];
-  const align = e.limits.minStorageBufferOffsetAlignment;
-  const rowsPerWindow = Math.max(1, Math.floor((e.maxBindingBytes - align) / (D * bytes)));
-  for (let r0 = 0; r0 < V; r0 += rowsPerWindow) {
-    const rows = Math.min(rowsPerWindow, V - r0);
-    const start = r0 * D * bytes;
-    const aligned = Math.floor(start / align) * align;
+  for (const w of rowWindows(table, V, D)) {
     const params: Param[] = [
       ["n", "u32", out.size],
       ["D", "u32", D],
-      ["r0", "u32", r0],
-      ["rows", "u32", rows],
-      ["base", "u32", (start - aligned) / bytes],
+      ["r0", "u32", w.r0],
+      ["rows", "u32", w.count],
+      ["base", "u32", w.base],
     ];
     e.run({
       name: "embedding",
       key: `${table.dtype}|${ids.dtype}`,
       params,
-      inputs: [table.binding(aligned, start + rows * D * bytes - aligned), ids.binding()],
+      inputs: [w.binding, ids.binding()],
       outputs: [out.binding()],
       workgroups: grid(Math.ceil(out.size / WG1D)),
       wgsl: () => `${enableF16([table.dtype])}${paramsStruct(params)}${storageDecls(

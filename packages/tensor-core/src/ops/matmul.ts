@@ -84,21 +84,16 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   const g = geometry(a, b, opts);
   const { M, N } = g;
   const biasAxis = opts.biasAxis ?? "n";
-  if (opts.bias) {
-    checkInput("matmul", "bias", opts.bias);
+  for (const [name, v] of [
+    ["bias", opts.bias],
+    ["scale", opts.scale],
+  ] as const) {
+    if (!v) continue;
+    checkInput("matmul", name, v);
     const want = biasAxis === "n" ? N : M;
-    if (opts.bias.size !== want) {
+    if (v.size !== want) {
       throw new ShapeError(
-        `matmul: bias has ${opts.bias.size} elements, expected ${want} (one per ${biasAxis.toUpperCase()})`,
-      );
-    }
-  }
-  if (opts.scale) {
-    checkInput("matmul", "scale", opts.scale);
-    const want = biasAxis === "n" ? N : M;
-    if (opts.scale.size !== want) {
-      throw new ShapeError(
-        `matmul: scale has ${opts.scale.size} elements, expected ${want} (one per ${biasAxis.toUpperCase()})`,
+        `matmul: ${name} has ${v.size} elements, expected ${want} (one per ${biasAxis.toUpperCase()})`,
       );
     }
   }

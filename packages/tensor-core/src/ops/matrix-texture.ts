@@ -1,9 +1,8 @@
-import { DTYPE_BYTES } from "../dtype.js";
 import type { Engine } from "../engine.js";
 import { ShapeError } from "../errors.js";
 import { enableF16, type Param, paramsStruct, storageDecls } from "../kernel.js";
 import type { Tensor } from "../tensor.js";
-import { checkInput, checkRank, load } from "./util.js";
+import { checkInput, checkRank, load, rowWindows } from "./util.js";
 
 /**
  * An f32 matrix [M, K] also stored as an rgba32float texture, texel (k/4, m) = row m, columns k..k+3. On CPU WebGPU
@@ -60,27 +59,21 @@ export class MatrixTexture {
     const m = MatrixTexture.create(e, rows, cols, GPUTextureUsage.TEXTURE_BINDING | GPUTextureUsage.STORAGE_BINDING);
     const v = (j: number) => load(t.dtype, "a", `base + ${j}u`);
     // A tensor over the binding limit is read in windows of whole rows.
-    const bytes = DTYPE_BYTES[t.dtype];
-    const align = e.limits.minStorageBufferOffsetAlignment;
-    const chunk = Math.max(1, Math.floor((e.maxBindingBytes - align) / (cols * bytes)));
-    for (let r0 = 0; r0 < rows; r0 += chunk) {
-      const rc = Math.min(chunk, rows - r0);
-      const start = r0 * cols * bytes;
-      const aligned = Math.floor(start / align) * align;
+    for (const w of rowWindows(t, rows, cols)) {
       const params: Param[] = [
         ["K4", "u32", cols / 4],
-        ["row0", "u32", r0],
-        ["a_base", "u32", (start - aligned) / bytes],
+        ["row0", "u32", w.r0],
+        ["a_base", "u32", w.base],
       ];
       e.run({
         name: "matrix_texture_pack",
         kind: "copies / permutes",
         key: t.dtype,
         params,
-        inputs: [t.binding(aligned, start + rc * cols * bytes - aligned)],
+        inputs: [w.binding],
         outputs: [],
         storageTextures: [m.view],
-        workgroups: [Math.ceil(cols / 4 / 64), rc, 1],
+        workgroups: [Math.ceil(cols / 4 / 64), w.count, 1],
         wgsl: () => `${enableF16([t.dtype])}${paramsStruct(params)}${storageDecls([["a", t.dtype]], [])}
 @group(0) @binding(2) var T: texture_storage_2d<rgba32float, write>;
 @compute @workgroup_size(64)

@@ -1,5 +1,6 @@
-import type { DType } from "../dtype.js";
+import { DTYPE_BYTES, type DType } from "../dtype.js";
 import { DTypeError, ShapeError } from "../errors.js";
+import type { BufferBinding } from "../kernel.js";
 import { fmtShape, type Shape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 
@@ -43,4 +44,30 @@ export function isF16(...ts: Tensor[]): boolean {
 /** Alignment of binding offsets, in elements of `bytesPerElement`. */
 export function offsetAlignElements(limits: GPUSupportedLimits, bytesPerElement: number): number {
   return limits.minStorageBufferOffsetAlignment / bytesPerElement;
+}
+
+/**
+ * Windows of whole rows of a row-major [rows, cols] tensor, each within the engine's binding limit (one window when
+ * the tensor fits): the first row, the row count, the binding and the element offset of the first row in it.
+ */
+export function* rowWindows(
+  t: Tensor,
+  rows: number,
+  cols: number,
+): Generator<{ r0: number; count: number; binding: BufferBinding; base: number }> {
+  const e = t.engine;
+  const bytes = DTYPE_BYTES[t.dtype];
+  const align = e.limits.minStorageBufferOffsetAlignment;
+  const perWindow = Math.max(1, Math.floor((e.maxBindingBytes - align) / (cols * bytes)));
+  for (let r0 = 0; r0 < rows; r0 += perWindow) {
+    const count = Math.min(perWindow, rows - r0);
+    const start = r0 * cols * bytes;
+    const aligned = Math.floor(start / align) * align;
+    yield {
+      r0,
+      count,
+      binding: t.binding(aligned, start + count * cols * bytes - aligned),
+      base: (start - aligned) / bytes,
+    };
+  }
 }
