@@ -151,7 +151,11 @@ const report = {
   prompts: prompts.length,
   batch: BATCH,
   meanTokens: lengths.reduce((a, b) => a + b, 0) / lengths.length,
-  positionsRun: { sorted: positions(sortedOrder), vocabularyOrder: positions(vocabularyOrder), official: 77 * prompts.length },
+  positionsRun: {
+    sorted: positions(sortedOrder),
+    vocabularyOrder: positions(vocabularyOrder),
+    official: 77 * prompts.length,
+  },
   msPerPrompt: {
     ours: perPrompt(oursSeconds),
     oursVocabularyOrder: perPrompt(unsortedSeconds),
