@@ -6,7 +6,13 @@ export { type ByteSource, blobSource, bytesSource, fileSource } from "./io/byte-
 export { detectFormat, type WeightsFormat } from "./io/detect.js";
 export { FormatError, LegacyCheckpointError, UnsafePickleError } from "./io/errors.js";
 export { type HostTensor, numel, STORED_BYTES, type StoredDType, toFloat32, uploadHost } from "./io/host-tensor.js";
-export { loadWeightWithTexture, type ParamLoader, paramLoader, type TensorSource } from "./io/params.js";
+export {
+  disposeParams,
+  loadParams,
+  type ParamLoader,
+  paramLoader,
+  type TensorSource,
+} from "./io/params.js";
 export { collectTensors, type StorageRef, TorchCheckpoint, TorchTensorRef } from "./io/pytorch/checkpoint.js";
 export { PyGlobal, type PyValue, type UnpickleHooks, unpickle } from "./io/pytorch/unpickle.js";
 export {

@@ -1,7 +1,6 @@
 import type { Engine } from "../engine.js";
-import { MatrixTexture } from "../ops/matrix-texture.js";
 import type { Tensor } from "../tensor.js";
-import { type HostTensor, toFloat32, uploadHost } from "./host-tensor.js";
+import { type HostTensor, uploadHost } from "./host-tensor.js";
 
 /** Where weights come from: a state dict (openStateDict, FC-CLIP weights, a bundle) read by key. */
 export interface TensorSource {
@@ -16,18 +15,23 @@ export function paramLoader(engine: Engine, source: TensorSource, prefix: string
 export type ParamLoader = ReturnType<typeof paramLoader>;
 
 /**
- * A 2-D weight uploaded as a tensor and, on CPU adapters, also as a MatrixTexture (matmul's aTexture/bTexture),
- * from one host read.
+ * A layer's parameters declared once, as {field: key under prefix}: loads them all into {field: Tensor}. Pair with
+ * disposeParams. (On CPU adapters matmul packs a weight into its texture on first use; nothing here needs to.)
  */
-export async function loadWeightWithTexture(
+export async function loadParams<const T extends Record<string, string>>(
   engine: Engine,
   source: TensorSource,
-  key: string,
-): Promise<{ tensor: Tensor; texture: MatrixTexture | null }> {
-  const host = await source.read(key);
-  const values = toFloat32(host);
-  const [rows, cols] = host.shape as [number, number];
-  const texture =
-    engine.flavor === "cpu" && host.shape.length === 2 ? MatrixTexture.tryCreate(engine, values, rows, cols) : null;
-  return { tensor: engine.tensor(values, host.shape), texture };
+  prefix: string,
+  names: T,
+): Promise<{ [K in keyof T]: Tensor }> {
+  const load = paramLoader(engine, source, prefix);
+  const loaded = await Promise.all(
+    Object.entries(names).map(async ([field, key]) => [field, await load(key)] as const),
+  );
+  return Object.fromEntries(loaded) as { [K in keyof T]: Tensor };
+}
+
+/** Disposes every tensor of a parameter record made by loadParams. */
+export function disposeParams(p: Record<string, Tensor>): void {
+  for (const t of Object.values(p)) t.dispose();
 }
