@@ -40,7 +40,7 @@ export { cast, concat, fill, pad, permute, type SliceSpec, slice, transpose } fr
 export { embedding } from "./ops/embedding.js";
 export { axisTable, type InterpolateOptions, interpolate } from "./ops/interpolate.js";
 export { maskPooling } from "./ops/mask-pooling.js";
-export { type MatmulOptions, matmul } from "./ops/matmul.js";
+export { type MatmulOptions, matmul } from "./ops/matmul/index.js";
 export { MatrixTexture } from "./ops/matrix-texture.js";
 export { msDeformAttnSample } from "./ops/ms-deform-attn.js";
 export { groupNorm, type LayerNormOptions, layerNorm } from "./ops/norm.js";

@@ -2,7 +2,7 @@ import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDec
 import type { Tensor } from "../tensor.js";
 import type { Activation } from "../wgsl/erf.js";
 import { concat } from "./copy.js";
-import { matmul } from "./matmul.js";
+import { matmul } from "./matmul/index.js";
 import { load } from "./util.js";
 
 /** Largest im2col slice: the ConvNeXt-L pixel decoder's 3×3 conv at 800×1216 would need 560 MB at once. */

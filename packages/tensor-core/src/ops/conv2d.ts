@@ -5,7 +5,7 @@ import type { Tensor } from "../tensor.js";
 import { type Activation, activationPrelude, activationWgsl } from "../wgsl/erf.js";
 import { depthwiseConv2d } from "./conv2d-depthwise.js";
 import { im2colConv2d } from "./conv2d-im2col.js";
-import { matmul } from "./matmul.js";
+import { matmul } from "./matmul/index.js";
 import { checkInput, checkRank, load } from "./util.js";
 
 export interface Conv2dOptions {

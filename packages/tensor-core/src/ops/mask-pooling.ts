@@ -2,7 +2,7 @@ import { ShapeError } from "../errors.js";
 import { FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
 import { fmtShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { matmul } from "./matmul.js";
+import { matmul } from "./matmul/index.js";
 import { checkInput, checkRank, load } from "./util.js";
 
 /**

@@ -4,7 +4,7 @@ import { broadcastStrides, fmtShape, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { mainRows, ROW_WG, WORKGROUP_REDUCE } from "../wgsl/workgroup-reduce.js";
 import { coalesce, shapeParams, stridedOffsets } from "./binary.js";
-import { matmul } from "./matmul.js";
+import { matmul } from "./matmul/index.js";
 import { checkInput, load } from "./util.js";
 
 export interface SoftmaxOptions {

@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { TensorCoreError } from "../errors.js";
 import { add } from "../ops/binary.js";
 import { conv2d } from "../ops/conv2d.js";
-import { matmul } from "../ops/matmul.js";
+import { matmul } from "../ops/matmul/index.js";
 import { unary } from "../ops/unary.js";
 import { testEngine } from "../testing/harness.js";
 import { opKind, Profile } from "./profile.js";

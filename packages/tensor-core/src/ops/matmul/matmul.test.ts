@@ -1,9 +1,9 @@
 import { describe, expect, test } from "vitest";
-import { BufferSizeError, ShapeError } from "../errors.js";
-import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
-import type { Activation } from "../wgsl/erf.js";
-import { matmul } from "./matmul.js";
-import { MatrixTexture } from "./matrix-texture.js";
+import { BufferSizeError, ShapeError } from "../../errors.js";
+import { expectClose, loadFixtures, testEngine, upload } from "../../testing/harness.js";
+import type { Activation } from "../../wgsl/erf.js";
+import { MatrixTexture } from "../matrix-texture.js";
+import { matmul } from "./index.js";
 
 interface P {
   transA: boolean;

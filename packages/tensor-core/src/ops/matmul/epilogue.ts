@@ -1,7 +1,7 @@
-import type { BufferBinding } from "../kernel.js";
-import type { Tensor } from "../tensor.js";
-import { type Activation, activationPrelude, activationWgsl, activationWgsl4 } from "../wgsl/erf.js";
-import { load } from "./util.js";
+import type { BufferBinding } from "../../kernel.js";
+import type { Tensor } from "../../tensor.js";
+import { type Activation, activationPrelude, activationWgsl, activationWgsl4 } from "../../wgsl/erf.js";
+import { load } from "../util.js";
 
 /**
  * What every matmul kernel does with an accumulator before storing it:
