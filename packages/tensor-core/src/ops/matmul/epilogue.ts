@@ -13,6 +13,8 @@ import { load } from "../util.js";
  */
 export class MatmulEpilogue {
   readonly act: Activation;
+  /** Storage bindings in order, with their WGSL names and element types. */
+  readonly bindings: { name: string; binding: BufferBinding; type: string }[] = [];
   private readonly bias?: Tensor;
   private readonly scale?: Tensor;
   private readonly residual?: BufferBinding;
@@ -28,20 +30,13 @@ export class MatmulEpilogue {
     last: boolean,
   ) {
     this.act = last ? (o.activation ?? "none") : "none";
-    if (last) {
-      this.bias = o.bias;
-      this.scale = o.scale;
-      this.residual = residual;
-    }
-  }
-
-  /** Storage bindings in order, with their WGSL names and element types. */
-  get bindings(): { name: string; binding: BufferBinding; type: string }[] {
-    const out: { name: string; binding: BufferBinding; type: string }[] = [];
-    if (this.bias) out.push({ name: "bias", binding: this.bias.binding(), type: this.bias.dtype });
-    if (this.scale) out.push({ name: "scale", binding: this.scale.binding(), type: this.scale.dtype });
-    if (this.residual) out.push({ name: "residual", binding: this.residual, type: "f32" });
-    return out;
+    if (!last) return;
+    this.bias = o.bias;
+    this.scale = o.scale;
+    this.residual = residual;
+    if (o.bias) this.bindings.push({ name: "bias", binding: o.bias.binding(), type: o.bias.dtype });
+    if (o.scale) this.bindings.push({ name: "scale", binding: o.scale.binding(), type: o.scale.dtype });
+    if (residual) this.bindings.push({ name: "residual", binding: residual, type: "f32" });
   }
 
   get dtypes(): string[] {
