@@ -21,18 +21,12 @@ export function chooseTexture(a: Tensor, b: Tensor, o: MatmulOptions, g: Geometr
   const { M, N, K } = g;
   if (o.transA || K % 4 !== 0) return null;
   const stage = o.stageTextures !== false && N >= 8 && M >= 8;
-  if (!o.transB && a.rank === 2 && b.dtype === "f32") {
-    const given = o.aTexture && o.aTexture.rows === M && o.aTexture.cols === K ? o.aTexture : null;
-    if (given) return { side: "a", tex: given };
-    const tex = stage ? MatrixTexture.of(a) : null;
-    return tex ? { side: "a", tex } : null;
-  }
-  if (o.transB && b.rank === 2 && a.dtype === "f32") {
-    const given = o.bTexture && o.bTexture.rows === N && o.bTexture.cols === K ? o.bTexture : null;
-    if (given) return { side: "b", tex: given };
-    const tex = stage ? MatrixTexture.of(b) : null;
-    return tex ? { side: "b", tex } : null;
-  }
+  const pick = (side: "a" | "b", t: Tensor, given: MatrixTexture | null | undefined, rows: number) => {
+    const tex = given && given.rows === rows && given.cols === K ? given : stage ? MatrixTexture.of(t) : null;
+    return tex ? { side, tex } : null;
+  };
+  if (!o.transB && a.rank === 2 && b.dtype === "f32") return pick("a", a, o.aTexture, M);
+  if (o.transB && b.rank === 2 && a.dtype === "f32") return pick("b", b, o.bTexture, N);
   return null;
 }
 
