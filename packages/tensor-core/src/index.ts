@@ -34,6 +34,7 @@ export {
   storageDecls,
   WG1D,
 } from "./kernel.js";
+export { avgPool2d } from "./ops/avg-pool2d.js";
 export { add, type BinaryOp, binary, div, maximum, minimum, mul, pow, sub } from "./ops/binary.js";
 export { type Conv2dOptions, conv2d } from "./ops/conv2d.js";
 export { cast, concat, fill, pad, permute, type SliceSpec, slice, transpose } from "./ops/copy.js";

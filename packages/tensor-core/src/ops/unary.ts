@@ -1,13 +1,14 @@
 import { DTYPE_BYTES } from "../dtype.js";
 import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
 import type { Tensor } from "../tensor.js";
-import { ERF_WGSL } from "../wgsl/erf.js";
+import { ERF_WGSL, QUICK_GELU_WGSL } from "../wgsl/erf.js";
 import { EXP_WGSL } from "../wgsl/exp.js";
 import { checkInput, load, offsetAlignElements, store } from "./util.js";
 
 export type UnaryOp =
   | "relu"
   | "gelu"
+  | "quick_gelu"
   | "sigmoid"
   | "exp"
   | "log"
@@ -21,6 +22,7 @@ export type UnaryOp =
 const EXPR: Record<UnaryOp, (v: string) => string> = {
   relu: (v) => `max(${v}, 0.0)`,
   gelu: (v) => `gelu_f32(${v})`,
+  quick_gelu: (v) => `quick_gelu_f32(${v})`,
   sigmoid: (v) => `sigmoid_f32(${v})`,
   exp: (v) => `exp_f32(${v})`,
   log: (v) => `log(${v})`,
@@ -55,7 +57,7 @@ export function unary(x: Tensor, op: UnaryOp, opts: { scale?: number; shift?: nu
       outputs: [out.binding(start * bytes, n * bytes)],
       workgroups: grid(Math.ceil(n / WG1D)),
       wgsl: () => `${enableF16([x.dtype])}${paramsStruct(params)}${storageDecls([["x", x.dtype]], [["y", x.dtype]])}
-${op === "gelu" ? ERF_WGSL : op === "sigmoid" || op === "exp" ? EXP_WGSL : ""}${FLAT_ID}
+${op === "gelu" ? ERF_WGSL : op === "quick_gelu" ? QUICK_GELU_WGSL : op === "sigmoid" || op === "exp" ? EXP_WGSL : ""}${FLAT_ID}
 ${MAIN_1D} {
   let i = flat_id(wid, lid, nwg);
   if (i >= p.n) { return; }

@@ -49,8 +49,20 @@ fn gelu4(x: vec4<f32>) -> vec4<f32> {
 }
 `;
 
+/** The product is PyTorch's order: x * sigmoid(1.702 * x), with 1.702 rounded to f32 as the CPU kernel does. */
+export const QUICK_GELU_WGSL = `${EXP_WGSL}
+fn quick_gelu_f32(x: f32) -> f32 {
+  return x * sigmoid_f32(1.702 * x);
+}
+
+fn quick_gelu4(x: vec4<f32>) -> vec4<f32> {
+  return x * sigmoid4(1.702 * x);
+}
+`;
+
 /** Activations that ops can fuse into their epilogue. */
-export type Activation = "none" | "relu" | "gelu" | "sigmoid";
+/** quick_gelu is OpenAI CLIP's x·sigmoid(1.702x) (their text towers, FCCLIP-SPEC §2.4). */
+export type Activation = "none" | "relu" | "gelu" | "quick_gelu" | "sigmoid";
 
 /** The activation applied to a vec4<f32> expression. */
 export function activationWgsl4(act: Activation, v: string): string {
@@ -61,6 +73,8 @@ export function activationWgsl4(act: Activation, v: string): string {
       return `max(${v}, vec4<f32>(0.0))`;
     case "gelu":
       return `gelu4(${v})`;
+    case "quick_gelu":
+      return `quick_gelu4(${v})`;
     case "sigmoid":
       return `sigmoid4(${v})`;
   }
@@ -74,6 +88,8 @@ export function activationWgsl(act: Activation, v: string): string {
       return `max(${v}, 0.0)`;
     case "gelu":
       return `gelu_f32(${v})`;
+    case "quick_gelu":
+      return `quick_gelu_f32(${v})`;
     case "sigmoid":
       return `sigmoid_f32(${v})`;
   }
@@ -81,5 +97,5 @@ export function activationWgsl(act: Activation, v: string): string {
 
 /** The WGSL functions an activation needs, to put in a kernel's header. */
 export function activationPrelude(act: Activation): string {
-  return act === "gelu" ? ERF_WGSL : act === "sigmoid" ? EXP_WGSL : "";
+  return act === "gelu" ? ERF_WGSL : act === "sigmoid" ? EXP_WGSL : act === "quick_gelu" ? QUICK_GELU_WGSL : "";
 }
