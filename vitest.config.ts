@@ -35,7 +35,7 @@ export default defineConfig({
   resolve: {
     alias: {
       "@fcclip/tensor-core": src("tensor-core"),
-      "@fcclip/clip-convnext": src("clip-convnext"),
+      "@fcclip/clip": src("clip"),
       "@fcclip/text-encoder": src("text-encoder"),
       "@fcclip/mask2former": src("mask2former"),
       "@fcclip/core/node": fileURLToPath(new URL("./packages/fcclip/src/node.ts", import.meta.url)),

@@ -1,4 +1,4 @@
-import type { RgbImage } from "@fcclip/clip-convnext";
+import type { RgbImage } from "@fcclip/clip";
 
 /** The image could not be read. */
 export class ImageInputError extends Error {

@@ -1,4 +1,4 @@
-import type { RgbImage } from "@fcclip/clip-convnext";
+import type { RgbImage } from "@fcclip/clip";
 import { decodeImageFile, snapshot } from "../image.js";
 import type { SegmentsView } from "../view/segments-view.js";
 import { $, type Page } from "./page.js";

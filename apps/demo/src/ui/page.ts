@@ -1,4 +1,4 @@
-import type { RgbImage } from "@fcclip/clip-convnext";
+import type { RgbImage } from "@fcclip/clip";
 import type { FcclipClient, ProgressEvent } from "../client.js";
 import type { ModelInfo, SegmentReply } from "../worker/protocol.js";
 

@@ -1,4 +1,4 @@
-import type { RgbImage } from "@fcclip/clip-convnext";
+import type { RgbImage } from "@fcclip/clip";
 import { classColor } from "@fcclip/core";
 import type { RegionMap } from "./regions.js";
 

@@ -1,5 +1,5 @@
 import { readFile } from "node:fs/promises";
-import { ClipModel, type ZeroShotResult } from "@fcclip/clip-convnext";
+import { ClipModel, type ZeroShotResult } from "@fcclip/clip";
 import { Engine, fileSource, openStateDict } from "@fcclip/tensor-core";
 import { ClipTokenizer } from "@fcclip/text-encoder";
 import { decodeImage } from "../image/decode.js";

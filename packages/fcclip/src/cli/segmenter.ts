@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import type { RgbImage } from "@fcclip/clip-convnext";
+import type { RgbImage } from "@fcclip/clip";
 import { Engine, fileSource, type HostTensor, type Profile } from "@fcclip/tensor-core";
 import { ClipTokenizer } from "@fcclip/text-encoder";
 import { directoryStore } from "../cache/directory-store.js";

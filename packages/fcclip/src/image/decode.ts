@@ -1,4 +1,4 @@
-import type { RgbImage } from "@fcclip/clip-convnext";
+import type { RgbImage } from "@fcclip/clip";
 import { TensorCoreError } from "@fcclip/tensor-core";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";

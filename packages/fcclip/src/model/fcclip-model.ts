@@ -1,4 +1,4 @@
-import { ClipVisualHead, ConvNeXtTrunk, type RgbImage } from "@fcclip/clip-convnext";
+import { ClipVisualHead, ConvNeXtTrunk, type RgbImage } from "@fcclip/clip";
 import { FcclipTransformerDecoder, MSDeformAttnPixelDecoder, maxOverSynonyms } from "@fcclip/mask2former";
 import {
   div,

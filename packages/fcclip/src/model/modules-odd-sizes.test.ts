@@ -1,7 +1,7 @@
 import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { ConvNeXtTrunk } from "@fcclip/clip-convnext";
+import { ConvNeXtTrunk } from "@fcclip/clip";
 import { FcclipTransformerDecoder, MSDeformAttnPixelDecoder } from "@fcclip/mask2former";
 import { bytesSource, type Engine, openStateDict, SafetensorsFile, toFloat32 } from "@fcclip/tensor-core";
 import { describe, expect, test } from "vitest";

@@ -1,4 +1,4 @@
-import type { RgbImage } from "@fcclip/clip-convnext";
+import type { RgbImage } from "@fcclip/clip";
 import { GLYPH_HEIGHT, GLYPHS } from "./font-data.js";
 
 /** A distinct, stable colour per class index (golden-ratio hue steps). */

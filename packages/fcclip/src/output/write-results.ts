@@ -1,4 +1,4 @@
-import type { RgbImage } from "@fcclip/clip-convnext";
+import type { RgbImage } from "@fcclip/clip";
 import type { Segmentation } from "../postprocess/inference.js";
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
 import { classColor, renderOverlay } from "./overlay.js";

@@ -1,4 +1,4 @@
-import { type RgbImage, resizePillow } from "@fcclip/clip-convnext";
+import { type RgbImage, resizePillow } from "@fcclip/clip";
 import { type Engine, ShapeError, type Tensor } from "@fcclip/tensor-core";
 
 /** MODEL.PIXEL_MEAN / PIXEL_STD of the FC-CLIP configs (255 × OpenAI CLIP's), used as float32 like the buffers. */
