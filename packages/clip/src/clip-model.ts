@@ -1,8 +1,9 @@
 import { type Engine, type StateDict, TensorCoreError, toFloat32 } from "@fcclip/tensor-core";
-import { buildTextClassifier, ClipTextEncoder, type ClipTokenizer } from "@fcclip/text-encoder";
-import { ClipVisual } from "./clip-visual.js";
+import { buildTextClassifier, ClipTextEncoder, type ClipTokenizer, type TextActivation } from "@fcclip/text-encoder";
 import { clipPreprocess } from "./image/clip-preprocess.js";
 import type { RgbImage } from "./image/rgb-image.js";
+import { detectVisualFamily, loadVisualBackbone } from "./load-visual.js";
+import type { VisualBackbone } from "./visual-backbone.js";
 
 export interface ZeroShotResult {
   label: string;
@@ -14,13 +15,18 @@ export interface ClipModelOptions {
   prefix?: string;
   /** open_clip text_cfg.heads; defaults to width/64 as in every released model. */
   textHeads?: number;
+  /**
+   * The text MLP's activation. Defaults to quick_gelu for ResNet CLIPs (OpenAI's weights, loaded by open_clip with
+   * quick_gelu=True) and exact GELU for ConvNeXt ones.
+   */
+  textActivation?: TextActivation;
 }
 
-/** A ConvNeXt CLIP (image and text towers) for embeddings and zero-shot classification. */
+/** A CLIP (ConvNeXt or ResNet image tower, text tower) for embeddings and zero-shot classification. */
 export class ClipModel {
   private constructor(
     readonly engine: Engine,
-    readonly visual: ClipVisual,
+    readonly visual: VisualBackbone,
     readonly text: ClipTextEncoder,
     readonly tokenizer: ClipTokenizer,
     /** min(exp(logit_scale), 100) */
@@ -45,14 +51,16 @@ export class ClipModel {
         `text width ${width} is not a multiple of 64: pass textHeads from the open_clip model config`,
       );
     }
-    const visual = await ClipVisual.load(engine, weights, `${prefix}visual.`);
-    const text = await ClipTextEncoder.load(engine, weights, prefix, { width, layers, heads });
+    const family = detectVisualFamily(weights, `${prefix}visual.`);
+    const activation = opts.textActivation ?? (family === "resnet" ? "quick_gelu" : "gelu");
+    const visual = await loadVisualBackbone(engine, weights, `${prefix}visual.`);
+    const text = await ClipTextEncoder.load(engine, weights, prefix, { width, layers, heads, activation });
     const scale = toFloat32(await weights.read(`${prefix}logit_scale`))[0]!;
     return new ClipModel(engine, visual, text, tokenizer, Math.min(Math.exp(scale), 100));
   }
 
-  /** Unit-norm image embedding of an RGB image, with open_clip's eval preprocessing. */
-  async embedImage(img: RgbImage, size = 320): Promise<Float32Array> {
+  /** Unit-norm image embedding of an RGB image, with open_clip's eval preprocessing (default: the tower's image size). */
+  async embedImage(img: RgbImage, size = this.visual.imageSize): Promise<Float32Array> {
     const e = this.engine;
     const y = e.scope(() => this.visual.encodeImage(clipPreprocess(e, img, size)));
     const v = await y.read();

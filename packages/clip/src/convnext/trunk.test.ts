@@ -12,9 +12,9 @@ import {
 import { describe, expect, test } from "vitest";
 import { expectClose, testEngine } from "../../../tensor-core/src/testing/harness.js";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
-import { ClipVisual } from "../clip-visual.js";
-import { ClipVisualHead } from "../visual-head.js";
+import { ConvNeXtVisual } from "./convnext-visual.js";
 import { ConvNeXtTrunk } from "./trunk.js";
+import { ClipVisualHead } from "./visual-head.js";
 
 const TINY = join(SHARED, "oracle", "tiny");
 
@@ -76,12 +76,12 @@ describe.skipIf(!HAS_SHARED)(
   },
 );
 
-describe.skipIf(!HAS_SHARED)(`ClipVisual.encodeImage (${HAS_SHARED ? "oracle found" : NO_SHARED})`, async () => {
+describe.skipIf(!HAS_SHARED)(`ConvNeXtVisual.encodeImage (${HAS_SHARED ? "oracle found" : NO_SHARED})`, async () => {
   const e = await testEngine();
   test("= the visual head applied to the spatial mean of the official res5", async () => {
     const image = await oracle("runs/chelsea/image_level.safetensors");
     const weights = await openStateDict(bytesSource(readFileSync(join(TINY, "model", "open_clip_tiny.safetensors"))));
-    const visual = await ClipVisual.load(e, weights);
+    const visual = await ConvNeXtVisual.load(e, weights);
     expect(visual.trunk.shape).toEqual({ dims: [32, 64, 96, 128], depths: [1, 1, 2, 1] });
     const input = await image("input.images_tensor");
     const res5 = await image("backbone.res5");

@@ -1,16 +1,6 @@
 import { conv2d, type Engine, layerNorm, paramLoader, type Tensor, type TensorSource } from "@fcclip/tensor-core";
+import type { DenseFeatures } from "../visual-backbone.js";
 import { type ConvNeXtBlockParams, convnextBlock, disposeBlock, loadBlock } from "./block.js";
-
-/** The feature maps FC-CLIP takes from the CLIP trunk (`CLIP.extract_features_convnext`), all NCHW. */
-export interface ConvNeXtFeatures {
-  /** strides 4, 8, 16, 32 */
-  res2: Tensor;
-  res3: Tensor;
-  res4: Tensor;
-  res5: Tensor;
-  /** trunk.norm_pre(res5): the identity for ConvNeXt, so the same tensor as res5. */
-  clip_vis_dense: Tensor;
-}
 
 interface Stage {
   downsample: { normWeight: Tensor; normBias: Tensor; convWeight: Tensor; convBias: Tensor } | null;
@@ -67,7 +57,7 @@ export class ConvNeXtTrunk {
   }
 
   /** x: normalised NCHW image [N, 3, H, W] with H, W multiples of 32. */
-  forward(x: Tensor): ConvNeXtFeatures {
+  forward(x: Tensor): DenseFeatures {
     const e = x.engine;
     const outs = e.scope(() => {
       let h = conv2d(x, this.stem.convWeight, { bias: this.stem.convBias, stride: 4 });
@@ -85,6 +75,7 @@ export class ConvNeXtTrunk {
       return stageOutputs;
     });
     const [res2, res3, res4, res5] = outs as [Tensor, Tensor, Tensor, Tensor];
+    // clip_vis_dense = trunk.norm_pre(res5), the identity for ConvNeXt.
     return { res2, res3, res4, res5, clip_vis_dense: res5 };
   }
 

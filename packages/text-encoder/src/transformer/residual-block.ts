@@ -11,6 +11,9 @@ import {
   type TensorSource,
 } from "@fcclip/tensor-core";
 
+/** The MLP activation: exact GELU (open_clip's LAION models), or quick_gelu (OpenAI's weights, e.g. the ResNet CLIPs). */
+export type TextActivation = "gelu" | "quick_gelu";
+
 /** open_clip ResidualAttentionBlock parameters (`transformer.resblocks.{i}.*`): field → key. */
 const BLOCK = {
   ln1Weight: "ln_1.weight",
@@ -36,10 +39,16 @@ export function loadResidualBlock(engine: Engine, source: TensorSource, prefix: 
 export const disposeResidualBlock: (p: ResidualBlockParams) => void = disposeParams;
 
 /**
- * Pre-LN block: x + MHA(LN1(x)) with the additive causal mask, then x + c_proj(GELU(c_fc(LN2(x)))). LayerNorm eps 1e-5.
- * x: [N, L, W]; mask: [L, L] additive (0 / -inf).
+ * Pre-LN block: x + MHA(LN1(x)) with the additive causal mask, then x + c_proj(act(c_fc(LN2(x)))). LayerNorm eps 1e-5.
+ * x: [N, L, W]; mask: [L, L] additive (0 / -inf); act: exact GELU, or OpenAI's quick_gelu.
  */
-export function residualBlock(x: Tensor, p: ResidualBlockParams, heads: number, mask: Tensor): Tensor {
+export function residualBlock(
+  x: Tensor,
+  p: ResidualBlockParams,
+  heads: number,
+  mask: Tensor,
+  act: TextActivation = "gelu",
+): Tensor {
   const [N, L, W] = x.shape as [number, number, number];
   const d = W / heads;
   return x.engine.scope(() => {
@@ -56,7 +65,7 @@ export function residualBlock(x: Tensor, p: ResidualBlockParams, heads: number, 
       residual: x.reshape([N * L, W]),
     });
     const h2 = layerNorm(x1, p.ln2Weight, p.ln2Bias, { eps: 1e-5 });
-    const f = matmul(h2, p.fcWeight, { transB: true, bias: p.fcBias, activation: "gelu" });
+    const f = matmul(h2, p.fcWeight, { transB: true, bias: p.fcBias, activation: act });
     const m = matmul(f, p.projWeight, { transB: true, bias: p.projBias, residual: x1 });
     return m.reshape([N, L, W]);
   });

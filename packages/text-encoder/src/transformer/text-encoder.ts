@@ -10,7 +10,13 @@ import {
   type Tensor,
   type TensorSource,
 } from "@fcclip/tensor-core";
-import { disposeResidualBlock, loadResidualBlock, type ResidualBlockParams, residualBlock } from "./residual-block.js";
+import {
+  disposeResidualBlock,
+  loadResidualBlock,
+  type ResidualBlockParams,
+  residualBlock,
+  type TextActivation,
+} from "./residual-block.js";
 
 /**
  * Each row's end-of-text position in [n, context] ids: EOT is the largest id, so argmax finds it (the first one, as
@@ -32,6 +38,8 @@ export interface TextTowerShape {
   width: number;
   layers: number;
   heads: number;
+  /** Default "gelu". */
+  activation?: TextActivation;
 }
 
 /**
@@ -115,7 +123,8 @@ export class ClipTextEncoder {
         return add(x, pos);
       });
       const mask = this.causalMask(L);
-      for (const b of this.blocks) x = residualBlock(x, b, this.shape.heads, mask);
+      const act = this.shape.activation ?? "gelu";
+      for (const b of this.blocks) x = residualBlock(x, b, this.shape.heads, mask, act);
       const normed = layerNorm(x, this.lnFinalWeight, this.lnFinalBias, { eps: 1e-5 }).reshape([n * L, W]);
       const rows = Int32Array.from(eot, (p, r) => r * L + p);
       const pooled = embedding(normed, e.tensor(rows, [n]));

@@ -29,6 +29,10 @@ export class ClipVisualHead {
     return new ClipVisualHead(t[0]!, t[1]!, t[2]!, t[3]!, t[4]!);
   }
 
+  get embedDim(): number {
+    return this.fc2Weight.shape[0]!;
+  }
+
   /** v [..., C] (C = last trunk width) → [..., embed_dim], un-normalised. */
   forward(v: Tensor): Tensor {
     return v.engine.scope(() => {
