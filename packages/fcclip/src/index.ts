@@ -1,4 +1,6 @@
 // The browser-safe API (no Node modules); file and image I/O for Node is in "@fcclip/core/node".
+
+export type { BufferNeeds } from "@fcclip/clip";
 export {
   ConfigError,
   type ConfigSource,
@@ -61,7 +63,7 @@ export {
   type SegmentOptions,
   type SegmentResult,
 } from "./model/fcclip-model.js";
-export { AdapterLimitsError, type BufferNeeds, bufferNeeds, checkAdapterLimits } from "./model/limits.js";
+export { AdapterLimitsError, bufferNeeds, checkAdapterLimits } from "./model/limits.js";
 export { classColor, type LegendEntry, renderOverlay } from "./output/overlay.js";
 export { encodePng } from "./output/png.js";
 export { type OutputFiles, resultFiles } from "./output/write-results.js";

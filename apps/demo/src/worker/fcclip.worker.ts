@@ -43,7 +43,7 @@ async function loadBundle(cached: CachedModel, progress: Progress): Promise<Mode
   return {
     label: cached.label,
     adapter: describeAdapter(e),
-    architecture: `ConvNeXt dims ${a.clip.dims.join("/")}, ${a.decoder.layers}-layer decoder, ${a.decoder.numQueries} queries`,
+    architecture: `${a.clip.family === "resnet" ? "ResNet" : "ConvNeXt"} CLIP, dims ${a.clip.dims.join("/")}, ${a.decoder.layers}-layer decoder, ${a.decoder.numQueries} queries`,
     config: cached.config,
   };
 }

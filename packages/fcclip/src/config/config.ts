@@ -17,6 +17,8 @@ const KNOWN: Record<string, unknown> = {
   "MODEL.MASK_FORMER.SIZE_DIVISIBILITY": DEFAULT_CONFIG.sizeDivisibility,
   "MODEL.FC_CLIP.GEOMETRIC_ENSEMBLE_ALPHA": DEFAULT_CONFIG.alpha,
   "MODEL.FC_CLIP.GEOMETRIC_ENSEMBLE_BETA": DEFAULT_CONFIG.beta,
+  // null: as the official config of the weights' CLIP family (True for the ResNet configs, False for ConvNeXt).
+  "MODEL.FC_CLIP.ENSEMBLE_ON_VALID_MASK": null,
   "MODEL.MASK_FORMER.TEST.OVERLAP_THRESHOLD": DEFAULT_CONFIG.overlapThreshold,
   "MODEL.MASK_FORMER.TEST.OBJECT_MASK_THRESHOLD": DEFAULT_CONFIG.objectMaskThreshold,
   "TEST.DETECTIONS_PER_IMAGE": DEFAULT_CONFIG.detectionsPerImage,
@@ -145,6 +147,10 @@ export async function resolveConfigFrom(
       sizeDivisibility: int("MODEL.MASK_FORMER.SIZE_DIVISIBILITY", 1),
       alpha: num("MODEL.FC_CLIP.GEOMETRIC_ENSEMBLE_ALPHA"),
       beta: num("MODEL.FC_CLIP.GEOMETRIC_ENSEMBLE_BETA"),
+      ensembleOnValidMask:
+        getPath(tree, "MODEL.FC_CLIP.ENSEMBLE_ON_VALID_MASK") == null
+          ? undefined
+          : bool("MODEL.FC_CLIP.ENSEMBLE_ON_VALID_MASK"),
       overlapThreshold: num("MODEL.MASK_FORMER.TEST.OVERLAP_THRESHOLD"),
       objectMaskThreshold: num("MODEL.MASK_FORMER.TEST.OBJECT_MASK_THRESHOLD"),
       detectionsPerImage: int("TEST.DETECTIONS_PER_IMAGE", 1),

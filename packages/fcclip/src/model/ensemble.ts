@@ -23,6 +23,11 @@ export interface EnsembleInput {
   seen: Uint8Array;
   alpha: number;
   beta: number;
+  /**
+   * ENSEMBLE_ON_VALID_MASK: per query, 0 if its mask is empty at the CLIP resolution; α and β become 0 there, so
+   * p_out (NaN for the ResNet pool) meets the exponent 0 and only p_in counts (NaN ** 0 is 1, as in PyTorch).
+   */
+  valid?: Uint8Array;
 }
 
 export interface EnsembleOutput {
@@ -50,10 +55,11 @@ export function geometricEnsemble(x: EnsembleInput): EnsembleOutput {
   const maskClsProbs = new Float32Array(Q * (K + 1));
   const maskClsResults = new Float32Array(Q * (K + 1));
   const withVoid = new Float32Array(K + 1);
-  const a = f(x.alpha);
-  const b = f(x.beta);
   const cls = new Float32Array(K);
   for (let q = 0; q < Q; q++) {
+    const keep = x.valid ? x.valid[q]! : 1;
+    const a = f(x.alpha * keep);
+    const b = f(x.beta * keep);
     softmaxRow(x.inLogits, q * (K + 1), K, inProbs, q * K);
     softmaxRow(x.outLogits, q * K, K, outProbs, q * K);
     softmaxRow(x.inLogits, q * (K + 1), K + 1, withVoid, 0);
@@ -68,8 +74,8 @@ export function geometricEnsemble(x: EnsembleInput): EnsembleOutput {
       clsResults[q * K + c] = f(gs + gu);
     }
     softmaxRow(clsResults, q * K, K, cls, 0);
-    const keep = f(1 - pVoid);
-    for (let c = 0; c < K; c++) maskClsProbs[q * (K + 1) + c] = f(cls[c]! * keep);
+    const notVoid = f(1 - pVoid);
+    for (let c = 0; c < K; c++) maskClsProbs[q * (K + 1) + c] = f(cls[c]! * notVoid);
     maskClsProbs[q * (K + 1) + K] = pVoid;
     for (let c = 0; c <= K; c++)
       maskClsResults[q * (K + 1) + c] = f(Math.log(f(maskClsProbs[q * (K + 1) + c]! + 1e-8)));

@@ -1,11 +1,10 @@
-import { ClipVisualHead, ConvNeXtTrunk, type RgbImage } from "@fcclip/clip";
+import { loadVisualBackbone, type RgbImage, type VisualBackbone } from "@fcclip/clip";
 import { FcclipTransformerDecoder, MSDeformAttnPixelDecoder, maxOverSynonyms } from "@fcclip/mask2former";
 import {
   div,
   type Engine,
   fill,
   interpolate,
-  maskPooling,
   matmul,
   maximum,
   reduce,
@@ -29,6 +28,11 @@ export interface FcclipConfig {
   sizeDivisibility: number;
   alpha: number;
   beta: number;
+  /**
+   * MODEL.FC_CLIP.ENSEMBLE_ON_VALID_MASK: a query whose mask is empty at the CLIP resolution uses the in-vocabulary
+   * classifier only. Unset: as the official configs, true for ResNet CLIPs and false for ConvNeXt (FCCLIP-SPEC §6.4).
+   */
+  ensembleOnValidMask?: boolean;
   overlapThreshold: number;
   objectMaskThreshold: number;
   detectionsPerImage: number;
@@ -90,15 +94,15 @@ const l2normalize = (x: Tensor) => {
   return div(x, maximum(unary(reduce(unary(x, "square"), "sum", -1, true), "sqrt"), fill(e, [1], 1e-12)));
 };
 
-/** FC-CLIP: frozen ConvNeXt CLIP + Mask2Former heads + in/out-of-vocabulary classifiers + geometric ensemble. */
+/** FC-CLIP: frozen CLIP (ConvNeXt or ResNet) + Mask2Former heads + in/out-of-vocabulary classifiers + geometric ensemble. */
 export class FcclipModel {
   private readonly classifiers = new Map<string, { embeddings: Tensor; synonymsPerClass: number[] }>();
 
   private constructor(
     readonly engine: Engine,
     readonly config: FcclipConfig,
-    private readonly trunk: ConvNeXtTrunk,
-    private readonly visualHead: ClipVisualHead,
+    /** The frozen CLIP image tower. */
+    readonly visual: VisualBackbone,
     private readonly text: ClipTextEncoder,
     private readonly tokenizer: ClipTokenizer,
     private readonly pixelDecoder: MSDeformAttnPixelDecoder,
@@ -120,15 +124,12 @@ export class FcclipModel {
     // Fail before minutes of weight uploads, not in the middle of the first image.
     checkAdapterLimits(engine.limits, a, cfg);
     const clip = "backbone.clip_model.";
-    const trunk = await ConvNeXtTrunk.load(engine, weights, `${clip}visual.trunk.`, {
-      dims: a.clip.dims,
-      depths: a.clip.depths,
-    });
-    const head = await ClipVisualHead.load(engine, weights, `${clip}visual.`);
+    const visual = await loadVisualBackbone(engine, weights, `${clip}visual.`);
     const text = await ClipTextEncoder.load(engine, weights, clip, {
       width: a.clip.textWidth,
       layers: a.clip.textLayers,
       heads: a.clip.textHeads,
+      activation: a.clip.textActivation,
     });
     const pd = await MSDeformAttnPixelDecoder.load(engine, weights, "sem_seg_head.pixel_decoder.", {
       heads: a.pixelDecoder.heads,
@@ -151,11 +152,11 @@ export class FcclipModel {
       ].map(async (k) => (await weights.read(`${clip}${k}`)).bytes),
     );
     const textFingerprint = await sha256Bytes(fingerprintParts);
+    cfg.ensembleOnValidMask ??= visual.shape.family === "resnet";
     return new FcclipModel(
       engine,
       cfg,
-      trunk,
-      head,
+      visual,
       text,
       tokenizer,
       pd,
@@ -244,7 +245,7 @@ export class FcclipModel {
     const clf = await this.textClassifier(vocab);
     await stage("backbone");
     const pre = preprocess(e, img, cfg);
-    const feats = this.trunk.forward(pre.images);
+    const feats = this.visual.denseFeatures(pre.images);
     const intermediates = !!opts.dump;
     await stage("pixel decoder");
     const pd = this.pixelDecoder.forward(feats, { intermediates });
@@ -253,13 +254,25 @@ export class FcclipModel {
     await stage("classifiers");
     const [, Q, h4, w4] = dec.pred_masks.shape as [number, number, number, number];
     const dense = feats.clip_vis_dense;
-    const oov = e.scope(() => {
-      const mc = interpolate(dec.pred_masks, { size: [dense.shape[2]!, dense.shape[3]!] });
-      const pooled = maskPooling(dense, mc).reshape([Q, dense.shape[1]!]);
-      const emb = this.visualHead.forward(pooled);
-      const sims = matmul(l2normalize(emb), clf.embeddings, { transB: true, alpha: this.clipTemperature });
-      return intermediates ? { sims, mc, pooled, emb } : { sims };
-    });
+    const mc = e.scope(() => interpolate(dec.pred_masks, { size: [dense.shape[2]!, dense.shape[3]!] }));
+    const pooled = await this.visual.maskEmbeddings(dense, mc);
+    const sims = e.scope(() =>
+      matmul(l2normalize(pooled.embeddings), clf.embeddings, { transB: true, alpha: this.clipTemperature }),
+    );
+    const oov = intermediates ? { sims, mc, pooled: pooled.pooled, emb: pooled.embeddings } : { sims };
+    if (!intermediates) {
+      pooled.pooled?.dispose();
+      pooled.embeddings.dispose();
+    }
+    // ENSEMBLE_ON_VALID_MASK: which queries have a positive pixel at the CLIP resolution.
+    let valid: Uint8Array | undefined;
+    if (cfg.ensembleOnValidMask) {
+      const m = (await mc.read()) as Float32Array;
+      const hw = dense.shape[2]! * dense.shape[3]!;
+      valid = new Uint8Array(Q);
+      for (let q = 0; q < Q; q++) valid[q] = m.subarray(q * hw, (q + 1) * hw).some((v) => v > 0) ? 1 : 0;
+    }
+    if (!intermediates) mc.dispose();
     const outAll = maxOverSynonyms((await oov.sims.read()) as Float32Array, Q, clf.synonymsPerClass);
     oov.sims.dispose();
     const outLogits = new Float32Array(Q * K);
@@ -271,6 +284,7 @@ export class FcclipModel {
       seen: opts.seen,
       alpha: cfg.alpha,
       beta: cfg.beta,
+      valid,
     });
     await stage("post-processing");
     if (opts.dump) {
@@ -289,7 +303,7 @@ export class FcclipModel {
         for (const [n, x] of list.entries()) await dump(`decoder.${part}.${n}`, x);
       await dump("decoder.pred_masks", dec.pred_masks);
       await dump("oov.mask_for_pooling", oov.mc!);
-      await dump("oov.mask_pooled_clip_feature", oov.pooled!);
+      if (oov.pooled) await dump("oov.mask_pooled_clip_feature", oov.pooled);
       await dump("oov.pooled_clip_feature", oov.emb!);
       tensors.set("decoder.pred_logits", { shape: [1, Q, K + 1], data: dec.pred_logits });
       tensors.set("oov.out_vocab_logits", { shape: [1, Q, K], data: outLogits });
@@ -335,8 +349,7 @@ export class FcclipModel {
   }
 
   dispose(): void {
-    this.trunk.dispose();
-    this.visualHead.dispose();
+    this.visual.dispose();
     this.text.dispose();
     this.pixelDecoder.dispose();
     this.decoder.dispose();

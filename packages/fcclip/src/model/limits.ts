@@ -1,3 +1,4 @@
+import { type BufferNeeds, trunkBufferNeeds } from "@fcclip/clip";
 import { TensorCoreError } from "@fcclip/tensor-core";
 import type { FcclipArchitecture } from "../weights/architecture.js";
 import type { FcclipConfig } from "./fcclip-model.js";
@@ -7,19 +8,19 @@ export class AdapterLimitsError extends TensorCoreError {
   override name = "AdapterLimitsError";
 }
 
-export interface BufferNeeds {
-  /** The largest buffer: ConvNeXt's stage-1 MLP hidden map (4·C0 channels at 1/4 of the padded input). */
-  maxBufferSize: number;
-  /** The largest buffer bound whole: a stage-1 feature map (depthwise conv and LayerNorm do not split bindings). */
-  maxStorageBufferBindingSize: number;
-}
-
-/** What the largest input allowed by the config (short side MIN_SIZE_TEST, long side MAX_SIZE_TEST) needs. */
+/**
+ * What the largest input allowed by the config (short side MIN_SIZE_TEST, long side MAX_SIZE_TEST) needs: the CLIP
+ * trunk's largest maps (ConvNeXt: the stage-1 MLP hidden map and the stage-1 map its depthwise conv binds whole).
+ */
 export function bufferNeeds(a: FcclipArchitecture, cfg: FcclipConfig): BufferNeeds {
   const pad = (n: number) => Math.ceil(n / cfg.sizeDivisibility) * cfg.sizeDivisibility;
-  const quarter = Math.ceil(pad(cfg.minSize) / 4) * Math.ceil(pad(cfg.maxSize) / 4);
-  const c0 = a.clip.dims[0]!;
-  return { maxBufferSize: 4 * c0 * quarter * 4, maxStorageBufferBindingSize: c0 * quarter * 4 };
+  const shape = {
+    family: a.clip.family ?? "convnext",
+    dims: a.clip.dims,
+    depths: a.clip.depths,
+    embedDim: a.clip.embedDim,
+  };
+  return trunkBufferNeeds(shape, pad(cfg.minSize), pad(cfg.maxSize));
 }
 
 const mib = (n: number) => `${(n / 2 ** 20).toFixed(0)} MiB`;

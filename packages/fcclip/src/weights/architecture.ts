@@ -1,20 +1,31 @@
+import type { VisualFamily } from "@fcclip/clip";
+import type { TextActivation } from "@fcclip/text-encoder";
 import { WeightsMismatchError } from "./errors.js";
 
 /**
- * Everything that fixes the shapes of an FC-CLIP model with a ConvNeXt CLIP (FCCLIP-SPEC §8.3), plus the head counts
- * that the weights cannot tell (they come from the config, with the official defaults).
+ * Everything that fixes the shapes of an FC-CLIP model (FCCLIP-SPEC §8.3; §2.4 for the ResNet CLIPs), plus the head
+ * counts that the weights cannot tell (they come from the config, with the official defaults).
  */
 export interface FcclipArchitecture {
   clip: {
-    /** ConvNeXt stage widths and block counts (convnext_large_d_320: [192, 384, 768, 1536], [3, 3, 27, 3]). */
+    /** The image tower: a ConvNeXt, or OpenAI's ModifiedResNet (bundles written before ResNet support: absent). */
+    family?: VisualFamily;
+    /**
+     * res2..res5 channels and blocks per stage (convnext_large_d_320: [192, 384, 768, 1536], [3, 3, 27, 3]; RN50:
+     * [256, 512, 1024, 2048], [3, 4, 6, 3]).
+     */
     dims: number[];
     depths: number[];
+    /** ResNet only: the attention pool's positional grid side (image_size / 32: 7 for RN50). */
+    attnpoolGrid?: number;
     /** CLIP embedding width (768). */
     embedDim: number;
     textWidth: number;
     textLayers: number;
     /** open_clip text_cfg.heads (12 for convnext_large_d_320): width/64 unless the config says otherwise. */
     textHeads: number;
+    /** The text MLP's activation: OpenAI's weights (the ResNet CLIPs) are loaded with quick_gelu. Absent: gelu. */
+    textActivation?: TextActivation;
     contextLength: number;
     vocabSize: number;
   };
@@ -66,7 +77,8 @@ function textHeadsFor(width: number, given: number | undefined): number {
 type Shapes = ReadonlyMap<string, readonly number[]>;
 
 const CLIP = "backbone.clip_model.";
-const TRUNK = `${CLIP}visual.trunk.`;
+const VISUAL = `${CLIP}visual.`;
+const TRUNK = `${VISUAL}trunk.`;
 const PD = "sem_seg_head.pixel_decoder.";
 const TD = "sem_seg_head.predictor.";
 
@@ -88,12 +100,23 @@ export function inferArchitecture(shapes: Shapes, config: ArchitectureConfig = {
     if (!s) missing.push(key);
     return s ?? [0, 0, 0, 0];
   };
-  const stages = countIndexed(shapes, `${TRUNK}stages.`);
+  const family: VisualFamily = [...shapes.keys()].some((k) => k.startsWith(`${VISUAL}layer1.`)) ? "resnet" : "convnext";
   const dims: number[] = [];
   const depths: number[] = [];
-  for (let s = 0; s < Math.max(stages, 1); s++) {
-    dims.push(shape(`${TRUNK}stages.${s}.blocks.0.gamma`)[0]!);
-    depths.push(countIndexed(shapes, `${TRUNK}stages.${s}.blocks.`));
+  let attnpoolGrid: number | undefined;
+  if (family === "convnext") {
+    const stages = countIndexed(shapes, `${TRUNK}stages.`);
+    for (let s = 0; s < Math.max(stages, 1); s++) {
+      dims.push(shape(`${TRUNK}stages.${s}.blocks.0.gamma`)[0]!);
+      depths.push(countIndexed(shapes, `${TRUNK}stages.${s}.blocks.`));
+    }
+  } else {
+    const width = shape(`${VISUAL}conv3.weight`)[0]!;
+    for (let i = 0; i < 4; i++) {
+      dims.push(width * 4 * 2 ** i);
+      depths.push(countIndexed(shapes, `${VISUAL}layer${i + 1}.`));
+    }
+    attnpoolGrid = Math.round(Math.sqrt(shape(`${VISUAL}attnpool.positional_embedding`)[0]! - 1));
   }
   const [contextLength, textWidth] = shape(`${CLIP}positional_embedding`) as [number, number];
   const embedDim = shape(`${CLIP}text_projection`)[1]!;
@@ -114,12 +137,15 @@ export function inferArchitecture(shapes: Shapes, config: ArchitectureConfig = {
   const empty = shapes.get("criterion.empty_weight");
   return {
     clip: {
+      family,
       dims,
       depths,
+      ...(attnpoolGrid === undefined ? {} : { attnpoolGrid }),
       embedDim,
       textWidth,
       textLayers: countIndexed(shapes, `${CLIP}transformer.resblocks.`),
       textHeads: textHeadsFor(textWidth, config.textHeads),
+      textActivation: family === "resnet" ? "quick_gelu" : "gelu",
       contextLength,
       vocabSize,
     },
@@ -142,16 +168,11 @@ export function inferArchitecture(shapes: Shapes, config: ArchitectureConfig = {
   };
 }
 
-/** Every state-dict key of the architecture with its shape (FCCLIP-SPEC §8.3), in the order of model.state_dict(). */
-export function expectedShapes(a: FcclipArchitecture): Map<string, number[]> {
-  const out = new Map<string, number[]>();
-  const add = (k: string, s: number[]) => out.set(k, s);
-  const { dims, depths, embedDim: E, textWidth: W } = a.clip;
-  // CLIP text tower and logit scale.
-  add(`${CLIP}positional_embedding`, [a.clip.contextLength, W]);
-  add(`${CLIP}text_projection`, [W, E]);
-  add(`${CLIP}logit_scale`, []);
-  // Visual trunk and head.
+type Add = (k: string, s: number[]) => void;
+
+/** The timm ConvNeXt trunk and open_clip's NormMlp head (FCCLIP-SPEC §8.3). */
+function convnextShapes(a: FcclipArchitecture, add: Add): void {
+  const { dims, depths, embedDim: E } = a.clip;
   add(`${TRUNK}stem.0.weight`, [dims[0]!, 3, 4, 4]);
   add(`${TRUNK}stem.0.bias`, [dims[0]!]);
   add(`${TRUNK}stem.1.weight`, [dims[0]!]);
@@ -183,6 +204,65 @@ export function expectedShapes(a: FcclipArchitecture): Map<string, number[]> {
   add(`${CLIP}visual.head.mlp.fc1.weight`, [2 * E, last]);
   add(`${CLIP}visual.head.mlp.fc1.bias`, [2 * E]);
   add(`${CLIP}visual.head.mlp.fc2.weight`, [E, 2 * E]);
+}
+
+const BN_STATS = ["weight", "bias", "running_mean", "running_var"];
+
+/**
+ * OpenAI's ModifiedResNet and its attention pool (open_clip modified_resnet.py): bias-free convs, each followed by a
+ * BatchNorm; a 1×1 shortcut conv in every layer's first block. `num_batches_tracked` is optional (see OPTIONAL_KEY).
+ */
+function resnetShapes(a: FcclipArchitecture, add: Add): void {
+  const { dims, depths, embedDim: E } = a.clip;
+  const w = dims[0]! / 4;
+  const convBn = (conv: string, bn: string, co: number, ci: number, k: number) => {
+    add(`${conv}.weight`, [co, ci, k, k]);
+    for (const s of BN_STATS) add(`${bn}.${s}`, [co]);
+  };
+  convBn(`${VISUAL}conv1`, `${VISUAL}bn1`, w / 2, 3, 3);
+  convBn(`${VISUAL}conv2`, `${VISUAL}bn2`, w / 2, w / 2, 3);
+  convBn(`${VISUAL}conv3`, `${VISUAL}bn3`, w, w / 2, 3);
+  let inplanes = w;
+  depths.forEach((n, i) => {
+    const planes = w * 2 ** i;
+    for (let b = 0; b < n; b++) {
+      const p = `${VISUAL}layer${i + 1}.${b}.`;
+      convBn(`${p}conv1`, `${p}bn1`, planes, inplanes, 1);
+      convBn(`${p}conv2`, `${p}bn2`, planes, planes, 3);
+      convBn(`${p}conv3`, `${p}bn3`, planes * 4, planes, 1);
+      if (b === 0) convBn(`${p}downsample.0`, `${p}downsample.1`, planes * 4, inplanes, 1);
+      inplanes = planes * 4;
+    }
+  });
+  const C = dims[3]!;
+  const g = a.clip.attnpoolGrid ?? 7;
+  add(`${VISUAL}attnpool.positional_embedding`, [g * g + 1, C]);
+  for (const p of ["k_proj", "q_proj", "v_proj"]) {
+    add(`${VISUAL}attnpool.${p}.weight`, [C, C]);
+    add(`${VISUAL}attnpool.${p}.bias`, [C]);
+  }
+  add(`${VISUAL}attnpool.c_proj.weight`, [E, C]);
+  add(`${VISUAL}attnpool.c_proj.bias`, [E]);
+}
+
+/**
+ * Keys that may be present or not: BatchNorm's step counter (in open_clip and OpenAI state dicts, unused at
+ * inference), the scalars OpenAI's TorchScript files keep beside the weights, and the training criterion's weights.
+ */
+export const OPTIONAL_KEY =
+  /(\.num_batches_tracked|^backbone\.clip_model\.(input_resolution|context_length|vocab_size)|^criterion\.empty_weight)$/;
+
+/** Every state-dict key of the architecture with its shape (FCCLIP-SPEC §8.3), in the order of model.state_dict(). */
+export function expectedShapes(a: FcclipArchitecture): Map<string, number[]> {
+  const out = new Map<string, number[]>();
+  const add = (k: string, s: number[]) => out.set(k, s);
+  const { dims, embedDim: E, textWidth: W } = a.clip;
+  // CLIP text tower and logit scale.
+  add(`${CLIP}positional_embedding`, [a.clip.contextLength, W]);
+  add(`${CLIP}text_projection`, [W, E]);
+  add(`${CLIP}logit_scale`, []);
+  if ((a.clip.family ?? "convnext") === "convnext") convnextShapes(a, add);
+  else resnetShapes(a, add);
   for (let i = 0; i < a.clip.textLayers; i++) {
     const k = `${CLIP}transformer.resblocks.${i}.`;
     add(`${k}ln_1.weight`, [W]);

@@ -1,5 +1,11 @@
 import { type ByteSource, type HostTensor, openStateDict, type StateDict, type StoredDType } from "@fcclip/tensor-core";
-import { type ArchitectureConfig, expectedShapes, type FcclipArchitecture, inferArchitecture } from "./architecture.js";
+import {
+  type ArchitectureConfig,
+  expectedShapes,
+  type FcclipArchitecture,
+  inferArchitecture,
+  OPTIONAL_KEY,
+} from "./architecture.js";
 import { WeightsMismatchError } from "./errors.js";
 
 export const CLIP_PREFIX = "backbone.clip_model.";
@@ -92,8 +98,10 @@ export async function loadFcclipWeights(
       [`${CLIP_PREFIX}*`],
       [],
       [],
-      "the FC-CLIP checkpoint has no CLIP weights (the released fcclip_cocopan.pth never does): also pass open_clip's " +
-        "convnext_large_d_320 laion2b_s29b_b131k_ft_soup weights (open_clip_pytorch_model.bin or open_clip_model.safetensors)",
+      "the FC-CLIP checkpoint has no CLIP weights (the released checkpoints never do): also pass the CLIP it was trained " +
+        "with: open_clip's convnext_large_d_320 laion2b_s29b_b131k_ft_soup weights (open_clip_pytorch_model.bin or " +
+        "open_clip_model.safetensors) for the ConvNeXt-L model, OpenAI's RN50.pt / RN101.pt / RN50x4.pt / RN50x16.pt / " +
+        "RN50x64.pt for the ResNet ones",
     );
   }
   const architecture = inferArchitecture(shapes, { ...definedOnly(config), ...definedOnly(bundledHeads(dicts)) });
@@ -124,8 +132,8 @@ export async function loadFcclipWeights(
 }
 
 function validate(actual: ReadonlyMap<string, readonly number[]>, expected: ReadonlyMap<string, number[]>): void {
-  const missing = [...expected.keys()].filter((k) => !actual.has(k) && k !== "criterion.empty_weight");
-  const unexpected = [...actual.keys()].filter((k) => !expected.has(k) && k !== "criterion.empty_weight");
+  const missing = [...expected.keys()].filter((k) => !actual.has(k) && !OPTIONAL_KEY.test(k));
+  const unexpected = [...actual.keys()].filter((k) => !expected.has(k) && !OPTIONAL_KEY.test(k));
   const misshaped = [...expected]
     .filter(([k, s]) => actual.has(k) && actual.get(k)!.join(",") !== s.join(","))
     .map(([key, s]) => ({ key, expected: s, actual: [...actual.get(key)!] }));
