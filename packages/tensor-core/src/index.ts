@@ -14,7 +14,8 @@ export {
   type TensorSource,
 } from "./io/params.js";
 export { collectTensors, type StorageRef, TorchCheckpoint, TorchTensorRef } from "./io/pytorch/checkpoint.js";
-export { PyGlobal, type PyValue, type UnpickleHooks, unpickle } from "./io/pytorch/unpickle.js";
+export { torchScriptTensors } from "./io/pytorch/torchscript.js";
+export { PyGlobal, PyRecord, type PyValue, type UnpickleHooks, unpickle } from "./io/pytorch/unpickle.js";
 export {
   type SafetensorsEntry,
   SafetensorsFile,

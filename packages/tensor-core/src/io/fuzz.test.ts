@@ -7,7 +7,7 @@ import { bytesSource } from "./byte-source.js";
 import { openStateDict } from "./state-dict.js";
 
 const DIR = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures", "io");
-const SEEDS = ["nested.pth", "views.pth", "expected.safetensors"];
+const SEEDS = ["nested.pth", "views.pth", "expected.safetensors", "clip_scripted.pt"];
 const ROUNDS = 400;
 
 /** mulberry32: a tiny seeded PRNG so every failure can be replayed from its round number. */

@@ -2,17 +2,21 @@ import type { ByteSource } from "./byte-source.js";
 import { detectFormat } from "./detect.js";
 import { FormatError } from "./errors.js";
 import type { HostTensor, StoredDType } from "./host-tensor.js";
-import { collectTensors, TorchCheckpoint } from "./pytorch/checkpoint.js";
+import { collectTensors, TorchCheckpoint, type TorchTensorRef } from "./pytorch/checkpoint.js";
+import { torchScriptTensors } from "./pytorch/torchscript.js";
 import { SafetensorsFile } from "./safetensors.js";
 
-/** A state dict from either format, read tensor by tensor. */
+/** A state dict from safetensors, a torch.save checkpoint or a torch.jit.save archive, read tensor by tensor. */
 export interface StateDict {
   readonly source: ByteSource;
-  readonly format: "safetensors" | "pytorch";
+  readonly format: "safetensors" | "pytorch" | "torchscript";
   keys(): string[];
   info(key: string): { dtype: StoredDType; shape: number[] } | undefined;
   read(key: string): Promise<HostTensor>;
-  /** Non-tensor entries that were left out (e.g. a training iteration counter). */
+  /**
+   * Entries that were left out: a checkpoint's non-tensor entries (e.g. a training iteration counter), or a
+   * TorchScript module's tensors that are not in its state_dict() (plain attributes such as OpenAI's attn_mask).
+   */
   readonly skipped: readonly string[];
   /** Top-level keys of a PyTorch checkpoint's object, when it was a dict (e.g. ['model', 'iteration']). */
   readonly topLevelKeys: readonly string[];
@@ -23,8 +27,9 @@ export interface StateDict {
 const WRAPPERS = ["model", "state_dict"];
 
 /**
- * Opens a safetensors file or a torch.save zip checkpoint. A checkpoint whose top-level dict has a `model` or
- * `state_dict` dict (detectron2, open_clip wrappers) yields that inner dict.
+ * Opens a safetensors file, a torch.save zip checkpoint or a TorchScript archive (its module's state_dict(), e.g.
+ * OpenAI's CLIP RN50.pt, with dtypes as stored). A checkpoint whose top-level dict has a `model` or `state_dict` dict
+ * (detectron2, open_clip wrappers) yields that inner dict.
  */
 export async function openStateDict(source: ByteSource): Promise<StateDict> {
   if ((await detectFormat(source)) === "safetensors") {
@@ -41,6 +46,10 @@ export async function openStateDict(source: ByteSource): Promise<StateDict> {
     };
   }
   const ckpt = await TorchCheckpoint.open(source);
+  if (ckpt.kind === "torchscript") {
+    const { tensors, skipped } = await torchScriptTensors(ckpt);
+    return torchStateDict(source, "torchscript", tensors, skipped, []);
+  }
   let obj = ckpt.root;
   const topLevelKeys = obj instanceof Map ? [...obj.keys()].map(String) : [];
   if (!(obj instanceof Map)) throw new FormatError(`${source.name}: the checkpoint does not hold a dict of tensors`);
@@ -52,9 +61,19 @@ export async function openStateDict(source: ByteSource): Promise<StateDict> {
     }
   }
   const { tensors, skipped } = collectTensors(obj);
+  return torchStateDict(source, "pytorch", tensors, skipped, topLevelKeys);
+}
+
+function torchStateDict(
+  source: ByteSource,
+  format: "pytorch" | "torchscript",
+  tensors: Map<string, TorchTensorRef>,
+  skipped: string[],
+  topLevelKeys: string[],
+): StateDict {
   return {
     source,
-    format: "pytorch",
+    format,
     keys: () => [...tensors.keys()],
     info: (k) => {
       const t = tensors.get(k);

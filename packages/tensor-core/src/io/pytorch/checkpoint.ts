@@ -28,6 +28,30 @@ const ALLOWED = new Set([
   "_codecs.encode",
 ]);
 
+/**
+ * torch.jit.save's pickler writes tensors with _rebuild_tensor_v2 (its backward hooks as an empty OrderedDict) and
+ * typed containers through torch.jit._pickle, whose functions all return their first argument. Quantized tensors
+ * (_rebuild_qtensor) and torch.device attributes stay refused.
+ */
+const TORCHSCRIPT_ALLOWED = new Set([
+  ...Object.keys(STORAGE_DTYPES),
+  "collections.OrderedDict",
+  "torch._utils._rebuild_tensor_v2",
+  "torch.jit._pickle.build_intlist",
+  "torch.jit._pickle.build_doublelist",
+  "torch.jit._pickle.build_boollist",
+  "torch.jit._pickle.build_tensorlist",
+  "torch.jit._pickle.restore_type_tag",
+]);
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** A TorchScript class name (`__torch__.model.CLIP`, `__torch__.torch.nn.modules.linear.___torch_mangle_3.Linear`). */
+function isTorchScriptClass(module: string, name: string): boolean {
+  const path = module.split(".");
+  return path[0] === "__torch__" && path.every((p) => IDENTIFIER.test(p)) && IDENTIFIER.test(name);
+}
+
 /** One torch storage (a zip entry `<archive>/data/<key>`), shared by every tensor that views it. */
 export interface StorageRef {
   key: string;
@@ -86,15 +110,20 @@ export class TorchTensorRef {
   }
 }
 
-/** A torch.save zip checkpoint (PyTorch >= 1.6): the unpickled object graph with lazy tensors. */
+/**
+ * A torch.save zip checkpoint (PyTorch >= 1.6) or a torch.jit.save archive: the unpickled object graph with lazy
+ * tensors. A TorchScript archive's root is a PyRecord module tree (see torchScriptTensors); its code is never run.
+ */
 export class TorchCheckpoint {
   root: PyValue = null;
-  private prefix = "";
   private readonly storages = new Map<string, StorageRef>();
 
   private constructor(
     readonly source: ByteSource,
     private readonly entries: Map<string, ZipEntry>,
+    private readonly prefix: string,
+    /** "torchscript" when the zip holds TorchScript code (`code/`, `constants.pkl`) beside data.pkl. */
+    readonly kind: "pytorch" | "torchscript",
   ) {}
 
   static async open(source: ByteSource): Promise<TorchCheckpoint> {
@@ -108,14 +137,26 @@ export class TorchCheckpoint {
     if (format !== "pytorch") throw new FormatError(`${source.name} is not a torch.save zip checkpoint`);
     const entries = await readZipDirectory(source);
     const pkl = [...entries.keys()].find((k) => k.endsWith("/data.pkl") || k === "data.pkl");
-    if (!pkl) throw new FormatError(`${source.name}: zip has no data.pkl; not a torch.save checkpoint`);
-    const ckpt = new TorchCheckpoint(source, entries);
-    ckpt.prefix = pkl.slice(0, pkl.length - "data.pkl".length);
+    if (!pkl) {
+      if ([...entries.keys()].some((k) => k.endsWith("model.json"))) {
+        throw new FormatError(
+          `${source.name} is a TorchScript archive in the pre-1.4 format (model.json), which is not read. Re-save it ` +
+            "once with PyTorch: torch.jit.save(torch.jit.load(path), new_path), or save its state_dict() with torch.save.",
+        );
+      }
+      throw new FormatError(`${source.name}: zip has no data.pkl; not a torch.save checkpoint`);
+    }
+    const prefix = pkl.slice(0, pkl.length - "data.pkl".length);
+    const torchScript = [...entries.keys()].some(
+      (k) => k.startsWith(`${prefix}code/`) || k === `${prefix}constants.pkl`,
+    );
+    const ckpt = new TorchCheckpoint(source, entries, prefix, torchScript ? "torchscript" : "pytorch");
     const data = await readZipEntry(source, entries.get(pkl)!);
     ckpt.root = unpickle(
       data,
       {
-        globals: ALLOWED,
+        globals: torchScript ? TORCHSCRIPT_ALLOWED : ALLOWED,
+        records: torchScript ? isTorchScriptClass : undefined,
         call: (fn, args) => ckpt.call(fn, args),
         persistentLoad: (pid) => ckpt.persistentLoad(pid),
       },
@@ -181,6 +222,13 @@ export class TorchCheckpoint {
       case "torch._utils._rebuild_parameter":
       case "torch._utils._rebuild_parameter_with_state":
         return args[0];
+      case "torch.jit._pickle.build_intlist":
+      case "torch.jit._pickle.build_doublelist":
+      case "torch.jit._pickle.build_boollist":
+      case "torch.jit._pickle.build_tensorlist":
+      case "torch.jit._pickle.restore_type_tag":
+        if (args.length === 0) throw new FormatError(`${this.source.name}: ${fn.qualified} without arguments`);
+        return args[0];
       case "_codecs.encode": {
         const [s] = args;
         if (typeof s !== "string") throw new FormatError(`${this.source.name}: _codecs.encode of a non-string`);
@@ -189,6 +237,12 @@ export class TorchCheckpoint {
       default:
         throw new FormatError(`${this.source.name}: ${fn.qualified} cannot be called`);
     }
+  }
+
+  /** A file of the archive by its path inside the archive's folder (e.g. `code/__torch__.py`), if present. */
+  async readArchiveFile(path: string): Promise<Uint8Array | undefined> {
+    const entry = this.entries.get(`${this.prefix}${path}`);
+    return entry && readZipEntry(this.source, entry);
   }
 
   /** @internal */

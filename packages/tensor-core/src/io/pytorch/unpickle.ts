@@ -13,10 +13,21 @@ export class PyGlobal {
 
 export type PyValue = unknown;
 
+/**
+ * An instance of a class the caller let NEWOBJ create (TorchScript's `__torch__.*` modules): nothing is constructed
+ * or run, the record only keeps the class name and the state BUILD gave it (for a module, its attribute dict).
+ */
+export class PyRecord {
+  state: PyValue = undefined;
+  constructor(readonly cls: PyGlobal) {}
+}
+
 /** What the caller allows a pickle to construct: REDUCE targets by qualified name, and persistent ids. */
 export interface UnpickleHooks {
   /** Qualified names that GLOBAL/STACK_GLOBAL may reference. Anything else is an UnsafePickleError. */
   globals: ReadonlySet<string>;
+  /** Classes that NEWOBJ may instantiate as inert PyRecords (GLOBAL may then reference them too). None by default. */
+  records?: (module: string, name: string) => boolean;
   /** Applies an allowed callable (REDUCE). */
   call: (fn: PyGlobal, args: PyValue[]) => PyValue;
   persistentLoad: (pid: PyValue) => PyValue;
@@ -99,8 +110,9 @@ function longFromBytes(b: Uint8Array): number | bigint {
 }
 
 /**
- * A pickle VM for the opcodes torch.save emits (protocols 2–5). It never imports or executes anything: GLOBAL only
- * resolves names from `hooks.globals`, REDUCE only calls `hooks.call`, and NEWOBJ/INST/OBJ/EXT are refused.
+ * A pickle VM for the opcodes torch.save and torch.jit.save emit (protocols 2–5). It never imports or executes
+ * anything: GLOBAL only resolves names from `hooks.globals` and `hooks.records`, REDUCE only calls `hooks.call`, NEWOBJ
+ * only makes PyRecords of `hooks.records` classes, and INST/OBJ/EXT are refused.
  */
 export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, where = "pickle"): PyValue {
   const r = new Reader(bytes, where);
@@ -131,7 +143,7 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, where = "pickl
   };
   const global = (module: string, name: string): PyGlobal => {
     const q = `${module}.${name}`;
-    if (!hooks.globals.has(q)) {
+    if (!hooks.globals.has(q) && !hooks.records?.(module, name)) {
       throw new UnsafePickleError(
         `${where}: the pickle references '${q}', which is not a tensor or container type; refusing to load it (a checkpoint ` +
           "should hold only tensors, dicts, lists and numbers; this could be an attempt to run code)",
@@ -341,7 +353,10 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, where = "pickl
         // BUILD: state for an object already constructed; containers keep it aside, nothing is executed.
         const state = pop();
         const obj = top();
-        if (obj instanceof Map) Object.defineProperty(obj, "pickleState", { value: state, enumerable: false });
+        if (obj instanceof PyRecord) {
+          if (obj.state !== undefined) throw new FormatError(`${where}: ${obj.cls.qualified} is built twice`);
+          obj.state = state;
+        } else if (obj instanceof Map) Object.defineProperty(obj, "pickleState", { value: state, enumerable: false });
         break;
       }
       case 0x51: // BINPERSID
@@ -371,7 +386,23 @@ export function unpickle(bytes: Uint8Array, hooks: UnpickleHooks, where = "pickl
       case 0x94: // MEMOIZE
         put(memo.size);
         break;
-      case 0x81: // NEWOBJ
+      case 0x81: {
+        // NEWOBJ: torch.jit.save writes every object as `cls () NEWOBJ state BUILD`; anything else is refused.
+        const args = pop();
+        const cls = pop();
+        if (!(cls instanceof PyGlobal) || !hooks.records?.(cls.module, cls.name)) {
+          throw new UnsafePickleError(
+            `${where}: pickle opcode NEWOBJ constructs ${cls instanceof PyGlobal ? `'${cls.qualified}'` : "an object"}, ` +
+              "which may not be instantiated (only TorchScript archives' __torch__ classes are, as inert records)",
+          );
+        }
+        if (!Array.isArray(args) || args.length > 0)
+          throw new FormatError(
+            `${where}: ${cls.qualified} is constructed with arguments; TorchScript never does that`,
+          );
+        stack.push(new PyRecord(cls));
+        break;
+      }
       case 0x92: // NEWOBJ_EX
       case 0x69: // INST
       case 0x6f: // OBJ
