@@ -16,7 +16,7 @@ import {
 import { buildTextClassifier, ClipTextEncoder, type ClipTokenizer, VILD_TEMPLATES } from "@fcclip/text-encoder";
 import { inference, type Segmentation, type Task } from "../postprocess/inference.js";
 import { preprocess } from "../preprocess/preprocess.js";
-import type { Vocabulary } from "../vocabulary/vocabulary.js";
+import { type Vocabulary, VocabularyError } from "../vocabulary/vocabulary.js";
 import type { FcclipWeights } from "../weights/load.js";
 import { geometricEnsemble } from "./ensemble.js";
 import { checkAdapterLimits } from "./limits.js";
@@ -104,7 +104,8 @@ export class FcclipModel {
     /** The frozen CLIP image tower. */
     readonly visual: VisualBackbone,
     private readonly text: ClipTextEncoder,
-    private readonly tokenizer: ClipTokenizer,
+    /** null: classifiers only come from a ClassifierStore (no vocabulary can be encoded). */
+    private readonly tokenizer: ClipTokenizer | null,
     private readonly pixelDecoder: MSDeformAttnPixelDecoder,
     private readonly decoder: FcclipTransformerDecoder,
     private readonly voidEmbedding: Float32Array,
@@ -116,7 +117,7 @@ export class FcclipModel {
   static async load(
     engine: Engine,
     weights: FcclipWeights,
-    tokenizer: ClipTokenizer,
+    tokenizer: ClipTokenizer | null,
     config: Partial<FcclipConfig> = {},
   ): Promise<FcclipModel> {
     const a = weights.architecture;
@@ -199,6 +200,11 @@ export class FcclipModel {
     const source = embeddings ? "store" : "encoded";
     if (embeddings) opts.onProgress?.(rowsTotal * VILD_TEMPLATES.length, rowsTotal * VILD_TEMPLATES.length);
     if (!embeddings) {
+      if (!this.tokenizer) {
+        throw new VocabularyError(
+          `the classifier of vocabulary '${vocab.name}' is not in the store, and this model was loaded without a tokenizer: pass the CLIP BPE vocabulary (bpe_simple_vocab_16e6.txt.gz) to FcclipModel.load`,
+        );
+      }
       embeddings = (await buildTextClassifier(this.text, this.tokenizer, classes, { onProgress: opts.onProgress }))
         .embeddings;
       await opts.store?.set(storeKey, embeddings);

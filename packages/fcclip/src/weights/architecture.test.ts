@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
-import { expectedShapes, inferArchitecture } from "./architecture.js";
+import { expectedShapes, type FcclipArchitecture, inferArchitecture } from "./architecture.js";
 import { WeightsMismatchError } from "./errors.js";
 
 type KeyList = { keys: { key: string; shape: number[] }[] };
@@ -51,4 +51,64 @@ test("inference without the sizing keys names them", () => {
     WeightsMismatchError,
   );
   expect(() => inferArchitecture(new Map())).toThrow(/backbone\.clip_model\.positional_embedding/);
+});
+
+/** RN50 FC-CLIP's sizes with the official heads (FCCLIP-SPEC §2.4: only the CLIP differs from the ConvNeXt-L model). */
+const RN50_LIKE: FcclipArchitecture = {
+  clip: {
+    family: "resnet",
+    dims: [256, 512, 1024, 2048],
+    depths: [3, 4, 6, 3],
+    attnpoolGrid: 7,
+    embedDim: 1024,
+    textWidth: 512,
+    textLayers: 12,
+    textHeads: 8,
+    textActivation: "quick_gelu",
+    contextLength: 77,
+    vocabSize: 49408,
+  },
+  pixelDecoder: { convDim: 256, maskDim: 256, encoderLayers: 6, heads: 8, points: 4, ffnDim: 1024 },
+  decoder: { hiddenDim: 256, numQueries: 250, layers: 9, heads: 8, ffnDim: 2048 },
+  trainNumClasses: null,
+};
+
+describe("ResNet CLIP key tables", () => {
+  const rn = (width: number, layers: number[], grid: number, embed: number, textWidth: number) => {
+    const arch = inferArchitecture(expectedShapes(RN50_LIKE));
+    return {
+      ...arch,
+      clip: {
+        ...arch.clip,
+        dims: [4, 8, 16, 32].map((m) => m * width),
+        depths: layers,
+        attnpoolGrid: grid,
+        embedDim: embed,
+        textWidth,
+        textHeads: textWidth / 64,
+      },
+    };
+  };
+  const params = (shapes: Map<string, number[]>, prefix: string) =>
+    [...shapes]
+      .filter(([k]) => k.startsWith(prefix) && !k.includes("running_"))
+      .reduce((s, [, shape]) => s + shape.reduce((a, b) => a * b, 1), 0);
+
+  test("OpenAI's image towers have their published parameter counts (open_clip's model profile, in millions)", () => {
+    const visual = "backbone.clip_model.visual.";
+    expect(params(expectedShapes(rn(64, [3, 4, 6, 3], 7, 1024, 512)), visual) / 1e6).toBeCloseTo(38.32, 2);
+    expect(params(expectedShapes(rn(64, [3, 4, 23, 3], 7, 512, 512)), visual) / 1e6).toBeCloseTo(56.26, 2);
+    expect(params(expectedShapes(rn(80, [4, 6, 10, 6], 9, 640, 640)), visual) / 1e6).toBeCloseTo(87.14, 2);
+  });
+
+  test("sizes read back from the table they generate, family and grid included", () => {
+    const a = rn(64, [3, 4, 6, 3], 7, 1024, 512);
+    const back = inferArchitecture(expectedShapes(a));
+    expect(back.clip).toEqual({ ...a.clip, textActivation: "quick_gelu" });
+    const shapes = expectedShapes(a);
+    expect(shapes.get("backbone.clip_model.visual.layer4.0.downsample.0.weight")).toEqual([2048, 1024, 1, 1]);
+    expect(shapes.get("backbone.clip_model.visual.attnpool.positional_embedding")).toEqual([50, 2048]);
+    expect(shapes.get("sem_seg_head.pixel_decoder.input_proj.0.0.weight")).toEqual([256, 2048, 1, 1]);
+    expect(shapes.get("sem_seg_head.pixel_decoder.adapter_1.weight")).toEqual([256, 256, 1, 1]);
+  });
 });
