@@ -52,7 +52,11 @@ export function seededWeight(index, key, shape) {
   else if (key.endsWith("text_projection")) sym(1 / Math.sqrt(shape[0]));
   else if (FULL_STD.some((s) => key.endsWith(s))) sym(1.0);
   else if (key === "sem_seg_head.pixel_decoder.mask_features.bias") sym(1.0);
-  else if (shape.length === 1 && key.endsWith(".weight")) {
+  else if (key.endsWith("running_var")) {
+    // BatchNorm variances are positive.
+    sym(0.1);
+    for (let i = 0; i < numel; i++) v[i] = 1.0 + v[i];
+  } else if (shape.length === 1 && key.endsWith(".weight")) {
     sym(0.1);
     for (let i = 0; i < numel; i++) v[i] = 1.0 + v[i];
   } else if (shape.length === 1) sym(0.02);

@@ -23,7 +23,7 @@ async function read(path: string, what: string): Promise<Uint8Array> {
   }
 }
 
-/** `fcclip classify`: zero-shot labels for each image with a ConvNeXt CLIP (open_clip weights or FC-CLIP's). */
+/** `fcclip classify`: zero-shot labels for each image with a ConvNeXt or ResNet CLIP (open_clip, OpenAI or FC-CLIP files). */
 export async function classify(args: ClassifyArgs): Promise<{ image: string; results: ZeroShotResult[] }[]> {
   if (args.labels.length < 1) throw new UsageError("classify needs --labels with at least one label");
   if (args.images.length === 0) throw new UsageError("classify needs at least one image");

@@ -8,7 +8,8 @@ import { segment } from "./segment.js";
 import { UsageError } from "./usage-error.js";
 
 const MODEL_OPTIONS = `      --weights FILE        FC-CLIP checkpoint (fcclip_cocopan.pth), a combined file, or a bundle
-      --clip-weights FILE   open_clip CLIP weights, when --weights has no backbone.clip_model.* keys
+      --clip-weights FILE   the CLIP, when --weights has no backbone.clip_model.* keys: open_clip weights
+                            (ConvNeXt-L) or OpenAI's RN50.pt / RN101.pt / RN50x4.pt / RN50x16.pt / RN50x64.pt
       --clip-config FILE    open_clip model config JSON, when the text head count is not width/64
       --config-file FILE    detectron2 YAML config (_BASE_ followed); --opts KEY VALUE ... overrides
       --data-dir DIR        FC-CLIP data: vocab/, vocab/meta/, tokenizer/ (default: $FCCLIP_DATA or ./data)
@@ -20,7 +21,8 @@ const MODEL_OPTIONS = `      --weights FILE        FC-CLIP checkpoint (fcclip_co
 export const COMMAND_HELP: Record<string, string> = {
   convert: `  convert   official FC-CLIP weights -> one model bundle (<output>.safetensors + <output>.json)
       --weights FILE        FC-CLIP checkpoint (fcclip_cocopan.pth, heads only) or a combined file
-      --clip-weights FILE   open_clip CLIP weights (open_clip_pytorch_model.bin / open_clip_model.safetensors)
+      --clip-weights FILE   the CLIP: open_clip_pytorch_model.bin / open_clip_model.safetensors (ConvNeXt-L), or
+                            OpenAI's RN50.pt / RN101.pt / RN50x4.pt / RN50x16.pt / RN50x64.pt (ResNet models)
       --clip-config FILE    open_clip model config JSON, when the text head count is not width/64
       --output PREFIX       where to write the bundle
       --f16                 store the CLIP matrices as float16 (about half the size; the heads, vectors and scalars stay float32)
@@ -51,8 +53,8 @@ ${MODEL_OPTIONS}      --resume              skip images whose record is already 
       --shard I/N           evaluate images i with i mod N = I (one machine of N); combine with --merge
       --merge DIR ...       the metrics of shard output folders (into --output, default the first folder)
 `,
-  classify: `  classify  zero-shot image classification with the ConvNeXt CLIP
-      --clip-weights FILE   open_clip weights, or FC-CLIP weights holding backbone.clip_model.*
+  classify: `  classify  zero-shot image classification with a CLIP (ConvNeXt or ResNet, read off the weights)
+      --clip-weights FILE   open_clip weights, OpenAI's RN*.pt, or FC-CLIP weights holding backbone.clip_model.*
       --bpe FILE            CLIP's bpe_simple_vocab_16e6.txt.gz
       --labels "a,b,c"      the labels, comma-separated
       --clip-config FILE    open_clip model config JSON, when the text head count is not width/64

@@ -4,7 +4,8 @@
 // it is missing and Debian's torch is installed. Writes bench-results/fullsize-check.json; exits 1 on a divergence.
 // With --f16 the weights are first converted by `fcclip convert --f16` and the same comparisons measure how far the
 // f16 bundle's outputs are from the float32 reference (reported; stages are not held to the float32 tolerance).
-//   node tools/fullsize/check.mjs [--reference DIR] [--regenerate] [--f16]
+// With --clip rn50 the case is FC-CLIP RN50 (tools/fullsize/manifest.mjs), its reference in .fullsize-rn50.
+//   node tools/fullsize/check.mjs [--clip convnext-l|rn50] [--reference DIR] [--regenerate] [--f16]
 import { spawnSync } from "node:child_process";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
@@ -15,6 +16,7 @@ import { FcclipModel, loadFcclipWeights } from "../../dist/index.js";
 import { decodeImage } from "../../dist/node.js";
 import { prepareVocabulary } from "./case.mjs";
 import { matchInstances, matchPanoptic, relError, semanticAgreement } from "./compare.mjs";
+import { CLIPS, fullsizeManifest } from "./manifest.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const pkg = join(here, "..", "..");
@@ -24,7 +26,12 @@ const arg = (name) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
-const refDir = resolve(arg("--reference") ?? join(pkg, ".fullsize"));
+const clip = arg("--clip") ?? "convnext-l";
+if (!CLIPS.includes(clip)) {
+  console.error(`--clip must be one of ${CLIPS.join(", ")}, got ${clip}`);
+  process.exit(2);
+}
+const refDir = resolve(arg("--reference") ?? join(pkg, clip === "convnext-l" ? ".fullsize" : `.fullsize-${clip}`));
 const f16 = process.argv.includes("--f16");
 const TOL = 1e-3;
 
@@ -42,7 +49,11 @@ if (process.argv.includes("--regenerate") || !existsSync(join(refDir, "reference
     process.exit(2);
   }
   console.error(`writing the PyTorch reference into ${refDir} (about a minute, 2.5 GB)…`);
-  const gen = spawnSync("/usr/bin/python3", [join(here, "make_reference.py"), "--out", refDir], { stdio: "inherit" });
+  mkdirSync(refDir, { recursive: true });
+  const manifest = join(refDir, "manifest.json");
+  writeFileSync(manifest, JSON.stringify(fullsizeManifest(clip, shared)));
+  const args = [join(here, "make_reference.py"), "--out", refDir, "--clip", clip, "--manifest", manifest];
+  const gen = spawnSync("/usr/bin/python3", args, { stdio: "inherit" });
   if (gen.status !== 0) process.exit(gen.status ?? 1);
 }
 
@@ -149,7 +160,7 @@ const pass =
   (stages.every((s) => s.relError !== null && s.relError <= TOL) && sem.agreement >= 0.999 && pan.equal && inst.equal);
 mkdirSync(join(root, "bench-results"), { recursive: true });
 writeFileSync(
-  join(root, "bench-results", f16 ? "fullsize-check-f16.json" : "fullsize-check.json"),
+  join(root, "bench-results", `fullsize-check${clip === "convnext-l" ? "" : `-${clip}`}${f16 ? "-f16" : ""}.json`),
   `${JSON.stringify({ date: new Date().toISOString(), adapter: engine.adapterInfo.description, flavor: engine.flavor, pass, tolerance: TOL, stages, semantic: sem, panoptic: pan, instances: { ...inst, misses: inst.misses.slice(0, 20) }, seconds }, null, 2)}\n`,
 );
 console.log(

@@ -1,19 +1,35 @@
 // Comparisons of a full-size run with the PyTorch reference (check.mjs) or with its committed digest (the bench).
 
-/** Max |a − b| over max |b|: the oracle's tolerance measure. */
+/**
+ * Max |a − b| over max |b|: the oracle's tolerance measure. NaN on both sides (the ResNet pool's empty masks) counts
+ * as equal; NaN on one side only is an infinite error.
+ */
 export function relError(ours, ref) {
   let err = 0;
   let range = 0;
   for (let i = 0; i < ref.length; i++) {
+    const a = Number.isNaN(ours[i]);
+    const b = Number.isNaN(ref[i]);
+    if (a || b) {
+      if (a !== b) err = Number.POSITIVE_INFINITY;
+      continue;
+    }
     err = Math.max(err, Math.abs(ours[i] - ref[i]));
     range = Math.max(range, Math.abs(ref[i]));
   }
   return range > 0 ? err / range : err;
 }
 
-/** The digest's 32 sampled values, compared relative to the reference's range. */
+/**
+ * The digest's 32 sampled values, compared relative to the reference's range. NaNs (the ResNet pool's empty masks)
+ * read as 0 there, so they do here, and their count must match (Infinity when it does not).
+ */
 export function digestError(ours, d) {
-  return Math.max(...d.sampleIndex.map((i, j) => Math.abs(ours[i] - d.samples[j]))) / (d.absMax || 1);
+  let nans = 0;
+  for (let i = 0; i < ours.length; i++) if (Number.isNaN(ours[i])) nans++;
+  if (nans !== (d.nanCount ?? 0)) return Number.POSITIVE_INFINITY;
+  const at = (i) => (Number.isNaN(ours[i]) ? 0 : ours[i]);
+  return Math.max(...d.sampleIndex.map((i, j) => Math.abs(at(i) - d.samples[j]))) / (d.absMax || 1);
 }
 
 /** Fraction of pixels with the reference's class, counting only pixels whose top-2 scores are not tied. */

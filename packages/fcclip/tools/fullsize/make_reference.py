@@ -12,6 +12,9 @@ Run with Debian's torch (python3-torch, python3-pil):
   /usr/bin/python3 packages/fcclip/tools/fullsize/make_reference.py [--out DIR]
 With --time-only it builds the same model, times the forward twice (cold, warm) per stage, prints JSON and writes
 nothing: the full-size bench's PyTorch figures, measured in the same run.
+With --clip rn50 --manifest FILE (FILE from `node tools/fullsize/manifest.mjs rn50`) the model is FC-CLIP RN50: the
+same heads on OpenAI's ResNet-50 CLIP (docs/resnet-clip.md), ENSEMBLE_ON_VALID_MASK on; its digest is
+../../bench/fullsize-digest-rn50.json.
 """
 import argparse
 import hashlib
@@ -79,6 +82,8 @@ def seeded_weight(i, k, shape):
         v = sym(1.0)
     elif k == "sem_seg_head.pixel_decoder.mask_features.bias":
         v = sym(1.0)  # a per-query offset on the mask logits: masks of different extents
+    elif k.endswith("running_var"):
+        v = 1.0 + sym(0.1)  # BatchNorm variances are positive
     elif len(shape) == 1 and k.endswith(".weight"):
         v = 1.0 + sym(0.1)
     elif len(shape) == 1:
@@ -127,9 +132,12 @@ def vocabulary():
 def digest_of(t):
     """Sums, extremes and 32 evenly spaced values: enough to tell a wrong stage from rounding without the tensor."""
     f = t.detach().double().flatten()
+    nan = torch.isnan(f)
+    # The ResNet pool gives NaN for masks empty at the CLIP resolution (as upstream): counted, then read as 0.
+    f = torch.nan_to_num(f, nan=0.0)
     idx = torch.linspace(0, f.numel() - 1, 32).round().long()
     return {"shape": list(t.shape), "sum": float(f.sum()), "absSum": float(f.abs().sum()), "absMax": float(f.abs().max()),
-            "sampleIndex": idx.tolist(), "samples": [float(x) for x in f[idx]]}
+            "nanCount": int(nan.sum()), "sampleIndex": idx.tolist(), "samples": [float(x) for x in f[idx]]}
 
 
 def forward(m, chelsea, clf_void, num_templates, seen, is_thing, dump=None):
@@ -139,7 +147,7 @@ def forward(m, chelsea, clf_void, num_templates, seen, is_thing, dump=None):
     t0 = time.time()
     images, (h, w) = m.preprocess(chelsea, 800, 1333)
     keep["input.images_tensor"] = images
-    res = m.convnext(images)
+    res = m.backbone(images)
     for i, r in enumerate(res):
         keep[f"backbone.res{i + 2}"] = r
     times["backbone"] = time.time() - t0
@@ -153,14 +161,14 @@ def forward(m, chelsea, clf_void, num_templates, seen, is_thing, dump=None):
     logits, masks = m.decoder(ms, mf, clf_void, num_templates, dump)
     times["transformer decoder"] = time.time() - t0
     t0 = time.time()
-    mc = F.interpolate(masks, size=res[3].shape[-2:], mode="bilinear", align_corners=False)
+    mc = m.mask_for_pooling(masks, res[3])
     keep["oov.mask_for_pooling"] = mc
-    pooled = m.mask_pooling(res[3], mc)
-    keep["oov.mask_pooled_clip_feature"] = pooled
-    keep["oov.pooled_clip_feature"] = m.visual_head(pooled)
+    if m.family == "convnext":
+        keep["oov.mask_pooled_clip_feature"] = m.mask_pooling(res[3], mc)
+    keep["oov.pooled_clip_feature"] = m.pooled_clip_feature(masks, res[3])
     out = m.out_vocab_logits(masks, res[3], clf_void, num_templates)
     keep["oov.out_vocab_logits"] = out[..., :-1]
-    mask_cls = m.geometric_ensemble(logits, out, seen)[0]
+    mask_cls = m.geometric_ensemble(logits, out, seen, valid=m.valid_masking(masks, res[3]))[0]
     keep["ens.mask_cls_results"] = mask_cls[None]
     times["classifiers"] = time.time() - t0
     t0 = time.time()
@@ -181,19 +189,28 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--out", default=os.path.join(PKG, ".fullsize"))
     ap.add_argument("--time-only", action="store_true", help="time the forward twice (cold, warm), print JSON, write nothing")
+    ap.add_argument("--clip", default="convnext-l", choices=["convnext-l", "rn50"])
+    ap.add_argument("--manifest", help="the key list (tools/fullsize/manifest.mjs); default: the ConvNeXt-L manifest")
     args = ap.parse_args()
+    if args.clip == "rn50" and not args.manifest:
+        ap.error("--clip rn50 needs --manifest FILE, written by: node tools/fullsize/manifest.mjs rn50 > FILE")
     torch.set_num_threads(max(1, os.cpu_count() or 1))
     with torch.no_grad():
         if not args.time_only:
             os.makedirs(args.out, exist_ok=True)
             self_check(SHARED)
-        manifest = json.load(open(os.path.join(SHARED, "data", "fcclip_convnext_large_manifest.json")))
+        manifest = json.load(open(args.manifest or os.path.join(SHARED, "data", "fcclip_convnext_large_manifest.json")))
         sd = seeded_weights(manifest)
         m = Fcclip(sd, heads=8)
-        assert m.depths == [3, 3, 27, 3] and m.encoder_layers == 6 and m.decoder_layers == 9, (m.depths, m.encoder_layers)
+        assert m.encoder_layers == 6 and m.decoder_layers == 9, (m.encoder_layers, m.decoder_layers)
+        if args.clip == "rn50":
+            assert m.family == "resnet" and m.resnet_layers == [3, 4, 6, 3], m.family
+        else:
+            assert m.depths == [3, 3, 27, 3], m.depths
+        embed = sd["void_embedding.weight"].shape[1]
         classes, is_thing, seen = vocabulary()
         num_templates = [len(c) for c in classes]
-        clf = unit_rows(len(manifest["keys"]), sum(num_templates), 768)
+        clf = unit_rows(len(manifest["keys"]), sum(num_templates), embed)
         clf_void = torch.cat([clf, F.normalize(sd["void_embedding.weight"], dim=-1)], 0)
 
         chelsea = np.asarray(Image.open(os.path.join(SHARED, "oracle", "tiny", "images", "chelsea.png")).convert("RGB"))
@@ -223,7 +240,7 @@ def main():
     write_safetensors(os.path.join(args.out, "weights.safetensors"), sd)
     write_safetensors(os.path.join(args.out, "classifier.safetensors"), {"text.classifier": clf})
     write_safetensors(os.path.join(args.out, "reference.safetensors"), {k: v.contiguous() for k, v in dump.items()})
-    info = {"seed": SEED, "image": "oracle/tiny/images/chelsea.png", "vocab": "ade20k_150", "min_size": 800, "max_size": 1333,
+    info = {"seed": SEED, "clip": args.clip, "image": "oracle/tiny/images/chelsea.png", "vocab": "ade20k_150", "min_size": 800, "max_size": 1333,
             "original_hw": [Ho, Wo], "resized_hw": [h, w], "padded_hw": list(images.shape[-2:]), "seen": seen.tolist(),
             "pytorch_seconds": times, "segments": segments, "instances": instances}
     json.dump(info, open(os.path.join(args.out, "reference.json"), "w"), indent=1)
@@ -234,7 +251,8 @@ def main():
               "semantic_histogram": torch.bincount(dump["out.semantic"].flatten().long(), minlength=len(classes)).tolist(),
               "panoptic_sha256": hashlib.sha256(pan.numpy().tobytes()).hexdigest(),
               "segments": segments, "instances": [{k: i[k] for k in ("score", "category_id", "area")} for i in instances]}
-    json.dump(digest, open(os.path.join(PKG, "bench", "fullsize-digest.json"), "w"), indent=1)
+    name = "fullsize-digest.json" if args.clip == "convnext-l" else f"fullsize-digest-{args.clip}.json"
+    json.dump(digest, open(os.path.join(PKG, "bench", name), "w"), indent=1)
     print("wrote", args.out)
 
 
