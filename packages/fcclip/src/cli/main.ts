@@ -1,4 +1,5 @@
 import { TensorCoreError } from "@fcclip/tensor-core";
+import { TextEncoderError } from "@fcclip/text-encoder";
 import { defaultCacheDir } from "../cache/directory-store.js";
 import { EVAL_FORMATS, type EvalFormat } from "../eval/dataset-layouts.js";
 import { classify } from "./classify.js";
@@ -297,7 +298,8 @@ export async function run(
       log(`fcclip: ${e.message}`);
       return 2;
     }
-    if (e instanceof TensorCoreError) {
+    // Errors thrown on purpose by the engine or the text encoder are for the user; anything else is a bug.
+    if (e instanceof TensorCoreError || e instanceof TextEncoderError) {
       log(`fcclip: ${e.message}`);
       return 1;
     }
