@@ -9,6 +9,7 @@ export {
   resolveConfigFrom,
   urlConfigSource,
 } from "./config/config.js";
+export { FcclipError } from "./errors.js";
 export {
   AREA_RANGES,
   type CocoDetection,

@@ -1,23 +1,6 @@
-import { DTypeError } from "./errors.js";
-
 export type DType = "f32" | "f16" | "i32" | "u32";
 
 export const DTYPE_BYTES: Record<DType, number> = { f32: 4, f16: 2, i32: 4, u32: 4 };
-
-/** The WGSL element type used to store a dtype in a storage buffer. */
-export const WGSL_STORAGE: Record<DType, string> = { f32: "f32", f16: "f16", i32: "i32", u32: "u32" };
-
-export type TypedArrayFor<D extends DType> = D extends "i32"
-  ? Int32Array
-  : D extends "u32"
-    ? Uint32Array
-    : Float32Array;
-
-export function assertDType(op: string, what: string, actual: DType, allowed: readonly DType[]): void {
-  if (!allowed.includes(actual)) {
-    throw new DTypeError(`${op}: ${what} has dtype ${actual}, expected ${allowed.join(" or ")}`);
-  }
-}
 
 const f32Scratch = new Float32Array(1);
 const u32Scratch = new Uint32Array(f32Scratch.buffer);

@@ -1,5 +1,6 @@
 export { VILD_TEMPLATES } from "./classifier/templates.js";
 export { buildTextClassifier, type TextClassifier, type TextClassifierOptions } from "./classifier/text-classifier.js";
+export { TextEncoderError } from "./errors.js";
 export { ClipTokenizer, CONTEXT_LENGTH, EOT, SOT, TokenizerError } from "./tokenizer/bpe.js";
 export { cleanText } from "./tokenizer/clean.js";
 export { type ResidualBlockParams, residualBlock, type TextActivation } from "./transformer/residual-block.js";

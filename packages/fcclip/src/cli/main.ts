@@ -1,5 +1,7 @@
 import { TensorCoreError } from "@fcclip/tensor-core";
+import { TextEncoderError } from "@fcclip/text-encoder";
 import { defaultCacheDir } from "../cache/directory-store.js";
+import { FcclipError } from "../errors.js";
 import { EVAL_FORMATS, type EvalFormat } from "../eval/dataset-layouts.js";
 import { classify } from "./classify.js";
 import { clipConfigHeads, convert } from "./convert.js";
@@ -297,7 +299,9 @@ export async function run(
       log(`fcclip: ${e.message}`);
       return 2;
     }
-    if (e instanceof TensorCoreError) {
+    // UsageError is an FcclipError too, so it is told apart first. Errors thrown on purpose by any package are for
+    // the user; anything else is a bug.
+    if (e instanceof FcclipError || e instanceof TensorCoreError || e instanceof TextEncoderError) {
       log(`fcclip: ${e.message}`);
       return 1;
     }

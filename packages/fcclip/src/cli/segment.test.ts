@@ -1,9 +1,9 @@
-import { copyFileSync, mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { bytesSource, SafetensorsFile } from "@fcclip/tensor-core";
 import { describe, expect, test } from "vitest";
-import { HAS_SHARED, NO_SHARED } from "../../../tensor-core/src/testing/shared.js";
+import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
 import { decodeImage } from "../image/decode.js";
 import { CHELSEA, TINY, TINY_MODEL, TINY_SEGMENT_ARGS } from "../testing/oracle-tiny.js";
 import { run } from "./main.js";
@@ -142,6 +142,15 @@ describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARE
     expect(await go(["--vocab", "cat", "--input", CHELSEA, "--opts", "MODEL.MASK_FORMER.NHEADS", "8"])).toBe(1);
     expect(lines.at(-1)).toMatch(/NHEADS/);
     expect(await go(["--vocab", "cat", "--input", CHELSEA, "--opts", "INPUT.NOPE", "1"])).toBe(1);
+    // The text encoder's errors are not the engine's, and the CLI treats them alike.
+    const data = mkdtempSync(join(tmpdir(), "fcclip-data-"));
+    symlinkSync(join(SHARED, "data", "vocab"), join(data, "vocab"));
+    mkdirSync(join(data, "tokenizer"));
+    writeFileSync(join(data, "tokenizer", "bpe_simple_vocab_16e6.txt.gz"), "not gzip");
+    const dataAt = base.indexOf("--data-dir") + 1;
+    const badData = base.map((a, i) => (i === dataAt ? data : a));
+    expect(await go(["--vocab", "cat", "--input", CHELSEA], badData)).toBe(1);
+    expect(lines.at(-1)).toMatch(/the BPE vocabulary is not gzip data/);
     expect(await go(["--vocab", "cat", "--input", join(out, "*.jpg")])).toBe(2);
     expect(await go(["--vocab", "cat", "--input", CHELSEA, "--task", "everything"])).toBe(2);
     expect(await go(["--vocab", "cat", "--input", CHELSEA, "--confidence-threshold", "high"])).toBe(2);

@@ -1,4 +1,6 @@
+import { FcclipError } from "../errors.js";
+
 /** A mistake in how the CLI was called: printed as one line, exit code 2. */
-export class UsageError extends Error {
+export class UsageError extends FcclipError {
   override name = "UsageError";
 }

@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, mkdtemp, readdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { basename, extname, join, resolve } from "node:path";
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 import { decodeImage } from "../image/decode.js";
 import { writeFilesAtomic } from "../output/atomic-write.js";
 import { resultFiles } from "../output/write-results.js";
@@ -16,7 +16,7 @@ import type { Segmenter } from "./segmenter.js";
 import { UsageError } from "./usage-error.js";
 
 /** ffmpeg or ffprobe failed on the video. */
-export class VideoToolError extends TensorCoreError {
+export class VideoToolError extends FcclipError {
   override name = "VideoToolError";
 }
 

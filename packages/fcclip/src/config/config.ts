@@ -1,10 +1,10 @@
-import { TensorCoreError } from "@fcclip/tensor-core";
 import { parse as parseYaml } from "yaml";
+import { FcclipError } from "../errors.js";
 import { DEFAULT_CONFIG, type FcclipConfig } from "../model/fcclip-model.js";
 import type { Task } from "../postprocess/inference.js";
 
 /** A config file or override that cannot be used. */
-export class ConfigError extends TensorCoreError {
+export class ConfigError extends FcclipError {
   override name = "ConfigError";
 }
 

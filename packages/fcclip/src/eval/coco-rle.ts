@@ -1,4 +1,4 @@
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 import type { Rle } from "../postprocess/rle.js";
 
 /** COCO's compressed RLE (`pycocotools.mask.encode`): the counts as pycocotools' 6-bit LEB128-like string. */
@@ -11,7 +11,7 @@ export interface CompressedRle {
 export type AnyRle = Rle | CompressedRle;
 
 /** A mask given as COCO RLE that cannot be decoded. */
-export class RleFormatError extends TensorCoreError {
+export class RleFormatError extends FcclipError {
   override name = "RleFormatError";
 }
 

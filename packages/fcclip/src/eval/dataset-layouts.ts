@@ -6,7 +6,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { extname, join } from "node:path";
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 import type { AnyRle } from "./coco-rle.js";
 import type { PanopticCategory, PanopticSegmentInfo } from "./panoptic-quality.js";
 
@@ -14,7 +14,7 @@ export type EvalFormat = "coco-panoptic" | "semantic" | "coco-instances";
 export const EVAL_FORMATS: readonly EvalFormat[] = ["coco-panoptic", "semantic", "coco-instances"];
 
 /** A dataset folder that does not hold a known layout, or files of it that cannot be read. */
-export class DatasetError extends TensorCoreError {
+export class DatasetError extends FcclipError {
   override name = "DatasetError";
 }
 

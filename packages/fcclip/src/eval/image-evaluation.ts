@@ -5,7 +5,7 @@
  */
 
 import { readFile } from "node:fs/promises";
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 import type { Segmentation, Task } from "../postprocess/inference.js";
 import { type CocoDetection, type CocoGroundTruth, evaluateImage, type ImageCategoryEval } from "./coco-mask-ap.js";
 import { polygonsCounts } from "./coco-polygon.js";
@@ -27,7 +27,7 @@ export interface ImageRecord {
 }
 
 /** Ground truth and prediction disagree in a way no metric can take (sizes, classes). */
-export class EvaluationInputError extends TensorCoreError {
+export class EvaluationInputError extends FcclipError {
   override name = "EvaluationInputError";
 }
 

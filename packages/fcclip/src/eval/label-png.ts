@@ -1,8 +1,8 @@
-import { TensorCoreError } from "@fcclip/tensor-core";
 import { PNG } from "pngjs";
+import { FcclipError } from "../errors.js";
 
 /** A ground-truth or prediction PNG that does not hold labels we can read. */
-export class LabelPngError extends TensorCoreError {
+export class LabelPngError extends FcclipError {
   override name = "LabelPngError";
 }
 

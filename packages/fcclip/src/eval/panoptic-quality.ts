@@ -4,7 +4,7 @@
  * and predictions lying mostly on VOID or a same-category crowd region are not false positives.
  */
 
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 
 /** Segment id 0 of a panoptic PNG: unlabeled pixels. */
 export const VOID = 0;
@@ -42,7 +42,7 @@ export interface PqCategoryStat {
 export type PqStat = Map<number, PqCategoryStat>;
 
 /** A prediction panopticapi would refuse (its KeyErrors): ids and segments_info disagree, or an unknown category. */
-export class PanopticFormatError extends TensorCoreError {
+export class PanopticFormatError extends FcclipError {
   override name = "PanopticFormatError";
 }
 

@@ -6,7 +6,8 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { DeviceLostError, TensorCoreError } from "@fcclip/tensor-core";
+import { DeviceLostError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 import { writeFilesAtomic } from "../output/atomic-write.js";
 import type { Segmentation, Task } from "../postprocess/inference.js";
 import type { DatasetImage, EvalFormat } from "./dataset-layouts.js";
@@ -39,7 +40,7 @@ export interface ImageFailure {
 }
 
 /** An output folder that holds another run, or shards that do not belong together. */
-export class RunMismatchError extends TensorCoreError {
+export class RunMismatchError extends FcclipError {
   override name = "RunMismatchError";
 }
 

@@ -4,10 +4,10 @@
  * the classes present in the ground truth (detectron2 ≥ 2022, the version behind the paper's logs).
  */
 
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 
 /** A label map that does not fit the evaluation: a class outside the vocabulary or a size mismatch. */
-export class SemSegFormatError extends TensorCoreError {
+export class SemSegFormatError extends FcclipError {
   override name = "SemSegFormatError";
 }
 

@@ -1,10 +1,10 @@
 import type { RgbImage } from "@fcclip/clip";
-import { TensorCoreError } from "@fcclip/tensor-core";
 import jpeg from "jpeg-js";
 import { PNG } from "pngjs";
+import { FcclipError } from "../errors.js";
 
 /** The input is not an image we can read (or not an image at all). */
-export class ImageDecodeError extends TensorCoreError {
+export class ImageDecodeError extends FcclipError {
   override name = "ImageDecodeError";
 }
 

@@ -1,10 +1,10 @@
 import { type BufferNeeds, trunkBufferNeeds } from "@fcclip/clip";
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 import type { FcclipArchitecture } from "../weights/architecture.js";
 import type { FcclipConfig } from "./fcclip-model.js";
 
 /** The adapter cannot hold the buffers FC-CLIP needs at the configured input size. */
-export class AdapterLimitsError extends TensorCoreError {
+export class AdapterLimitsError extends FcclipError {
   override name = "AdapterLimitsError";
 }
 

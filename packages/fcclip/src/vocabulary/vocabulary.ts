@@ -1,4 +1,4 @@
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 
 export interface VocabularyClass {
   /** Display name: the first synonym. */
@@ -13,7 +13,7 @@ export interface Vocabulary {
 }
 
 /** A vocabulary that cannot be used: empty, unreadable, or malformed. */
-export class VocabularyError extends TensorCoreError {
+export class VocabularyError extends FcclipError {
   override name = "VocabularyError";
 }
 

@@ -1,7 +1,7 @@
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { FcclipError } from "../errors.js";
 
 /** The weights do not form an FC-CLIP model: lists what is missing, unexpected or mis-shaped. */
-export class WeightsMismatchError extends TensorCoreError {
+export class WeightsMismatchError extends FcclipError {
   override name = "WeightsMismatchError";
   constructor(
     readonly missing: readonly string[],

@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { DTypeError, ShapeError } from "../errors.js";
-import { testEngine } from "../testing/harness.js";
+import { NO_F16, testEngine } from "../testing/harness.js";
 import { cast, concat, fill, pad, permute, slice, transpose } from "./copy.js";
 import { embedding } from "./embedding.js";
 
@@ -54,8 +54,8 @@ describe("data movement", async () => {
     for (const v of [a, b, c, p]) v.dispose();
   });
 
-  test("cast f32 → f16 → f32 rounds to nearest even; integers convert", async () => {
-    if (!e.hasF16) return;
+  test("cast f32 → f16 → f32 rounds to nearest even; integers convert", async ({ skip }) => {
+    skip(!e.hasF16, NO_F16);
     const x = e.tensor(Float32Array.from([1, 1 + 2 ** -11, 1 + 3 * 2 ** -11, 65504, -0.1]), [5]);
     const h = cast(x, "f16");
     expect(h.dtype).toBe("f16");

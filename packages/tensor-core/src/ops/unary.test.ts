@@ -1,14 +1,14 @@
 import { describe, expect, test } from "vitest";
 import { DTypeError } from "../errors.js";
-import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
+import { expectClose, loadFixtures, NO_F16, testEngine, upload } from "../testing/harness.js";
 import { type UnaryOp, unary } from "./unary.js";
 
 describe("unary ops vs PyTorch", async () => {
   const e = await testEngine();
   for (const c of await loadFixtures("unary")) {
-    test(c.name, async () => {
+    test(c.name, async ({ skip }) => {
       const p = c.params as { op: UnaryOp; dtype?: "f16"; scale?: number; shift?: number };
-      if (p.dtype === "f16" && !e.hasF16) return;
+      skip(p.dtype === "f16" && !e.hasF16, NO_F16);
       const x = upload(e, c.t("x"), p.dtype);
       const y = unary(x, p.op, p);
       expect(y.dtype).toBe(p.dtype ?? "f32");

@@ -19,10 +19,6 @@ export function checkRank(op: string, name: string, t: Tensor, rank: number | re
   }
 }
 
-export function checkDim(op: string, what: string, actual: number, expected: number): void {
-  if (actual !== expected) throw new ShapeError(`${op}: ${what} is ${actual}, expected ${expected}`);
-}
-
 export function sameShape(a: Shape, b: Shape): boolean {
   return a.length === b.length && a.every((d, i) => d === b[i]);
 }
@@ -35,10 +31,6 @@ export function load(dtype: DType, arr: string, idx: string): string {
 /** WGSL expression converting an f32 value to the storage type of dtype. */
 export function store(dtype: DType, value: string): string {
   return dtype === "f32" ? value : `${dtype}(${value})`;
-}
-
-export function isF16(...ts: Tensor[]): boolean {
-  return ts.some((t) => t.dtype === "f16");
 }
 
 /** Alignment of binding offsets, in elements of `bytesPerElement`. */

@@ -55,6 +55,9 @@ export async function loadFixtures(op: string): Promise<FixtureCase[]> {
   return meta.cases.map((c) => ({ ...c, t: (name: string) => tensor(`${c.name}/${name}`) }));
 }
 
+/** The note on tests skipped for want of f16: the engine only has f16 tensors where the adapter has the feature. */
+export const NO_F16 = "needs shader-f16; this adapter has none";
+
 const engines = new Map<string, Promise<Engine>>();
 
 export function testEngine(options: EngineOptions = {}): Promise<Engine> {

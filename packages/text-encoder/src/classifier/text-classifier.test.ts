@@ -1,9 +1,10 @@
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { bytesSource, openStateDict, SafetensorsFile, TensorCoreError, toFloat32 } from "@fcclip/tensor-core";
+import { bytesSource, openStateDict, SafetensorsFile, toFloat32 } from "@fcclip/tensor-core";
 import { describe, expect, test } from "vitest";
 import { expectClose, testEngine } from "../../../tensor-core/src/testing/harness.js";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
+import { TextEncoderError } from "../errors.js";
 import { ClipTokenizer } from "../tokenizer/bpe.js";
 import { ClipTextEncoder } from "../transformer/text-encoder.js";
 import { buildTextClassifier } from "./text-classifier.js";
@@ -36,7 +37,7 @@ describe.skipIf(!HAS_SHARED)(`FC-CLIP text classifier (${HAS_SHARED ? "oracle fo
     expectClose(clf.embeddings, want.subarray(0, clf.rows * clf.dim), 1e-4, "classifier");
     const again = await buildTextClassifier(enc, tok, classes);
     expect(again).toBe(clf);
-    await expect(buildTextClassifier(enc, tok, [["cat"], []])).rejects.toThrow(TensorCoreError);
+    await expect(buildTextClassifier(enc, tok, [["cat"], []])).rejects.toThrow(TextEncoderError);
     enc.dispose();
   });
 });

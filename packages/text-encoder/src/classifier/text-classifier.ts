@@ -1,4 +1,4 @@
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { TextEncoderError } from "../errors.js";
 import type { ClipTokenizer } from "../tokenizer/bpe.js";
 import { type ClipTextEncoder, endTokenPositions } from "../transformer/text-encoder.js";
 import { VILD_TEMPLATES } from "./templates.js";
@@ -42,10 +42,10 @@ export async function buildTextClassifier(
 ): Promise<TextClassifier> {
   const templates = opts.templates ?? VILD_TEMPLATES;
   if (classes.length === 0 || classes.some((c) => c.length === 0 || c.some((s) => s.trim() === ""))) {
-    throw new TensorCoreError("text classifier: every class needs at least one non-empty name");
+    throw new TextEncoderError("text classifier: every class needs at least one non-empty name");
   }
   if (templates.length === 0 || templates.some((t) => !t.includes("{}"))) {
-    throw new TensorCoreError("text classifier: templates must be non-empty and contain '{}'");
+    throw new TextEncoderError("text classifier: templates must be non-empty and contain '{}'");
   }
   const key = JSON.stringify([templates, classes]);
   let cache = caches.get(encoder);

@@ -1,8 +1,8 @@
-import { TensorCoreError } from "@fcclip/tensor-core";
+import { TextEncoderError } from "../errors.js";
 import { cleanText } from "./clean.js";
 
 /** The vocabulary file is not open_clip's, or text produced a symbol it lacks. */
-export class TokenizerError extends TensorCoreError {
+export class TokenizerError extends TextEncoderError {
   override name = "TokenizerError";
 }
 

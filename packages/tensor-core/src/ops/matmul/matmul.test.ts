@@ -1,6 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { BufferSizeError, ShapeError } from "../../errors.js";
-import { expectClose, loadFixtures, testEngine, upload } from "../../testing/harness.js";
+import { expectClose, loadFixtures, NO_F16, testEngine, upload } from "../../testing/harness.js";
 import type { Activation } from "../../wgsl/erf.js";
 import { MatrixTexture } from "../matrix-texture.js";
 import { matmul } from "./index.js";
@@ -47,8 +47,8 @@ describe("matmul vs PyTorch", async () => {
     }
   }
 
-  test("f16 weights are widened to f32 and accumulated in f32", async () => {
-    if (!e.hasF16) return;
+  test("f16 weights are widened to f32 and accumulated in f32", async ({ skip }) => {
+    skip(!e.hasF16, NO_F16);
     const c = cases.find((k) => k.name === "linear_gelu")!;
     const w = c.t("b");
     const wHalf = Float32Array.from(w.data, (v) => Math.fround(v));
