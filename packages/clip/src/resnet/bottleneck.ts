@@ -1,4 +1,4 @@
-import { add, avgPool2d, conv2d, type Engine, relu, type Tensor, type TensorSource } from "@fcclip/tensor-core";
+import { avgPool2d, conv2d, type Engine, type Tensor, type TensorSource } from "@fcclip/tensor-core";
 import { type ConvBn, disposeConvBn, loadConvBn } from "./conv-bn.js";
 
 /** One ModifiedResNet Bottleneck (`layer{i}.{b}.*`), its BatchNorms folded into the convs. */
@@ -37,19 +37,19 @@ export function disposeBottleneck(p: BottleneckParams): void {
 
 /**
  * ReLU(BN(1×1)) → ReLU(BN(3×3)) → AvgPool(stride) → BN(1×1 ×4), plus the shortcut (AvgPool(stride) → BN(1×1) when
- * the block has one, else x), then ReLU. Strided blocks pool instead of striding their convs (anti-aliased).
+ * the block has one, else x), then ReLU. Strided blocks pool instead of striding their convs (anti-aliased). The
+ * shortcut add and the last ReLU are conv3's epilogue, so the block's widest map is written once.
  */
 export function bottleneck(x: Tensor, p: BottleneckParams): Tensor {
   return x.engine.scope(() => {
-    let out = conv2d(x, p.conv1.weight, { bias: p.conv1.bias, activation: "relu" });
-    out = conv2d(out, p.conv2.weight, { bias: p.conv2.bias, padding: 1, activation: "relu" });
-    if (p.stride > 1) out = avgPool2d(out, p.stride);
-    out = conv2d(out, p.conv3.weight, { bias: p.conv3.bias });
     let identity = x;
     if (p.downsample) {
       const pooled = p.stride > 1 ? avgPool2d(x, p.stride) : x;
       identity = conv2d(pooled, p.downsample.weight, { bias: p.downsample.bias });
     }
-    return relu(add(out, identity));
+    let out = conv2d(x, p.conv1.weight, { bias: p.conv1.bias, activation: "relu" });
+    out = conv2d(out, p.conv2.weight, { bias: p.conv2.bias, padding: 1, activation: "relu" });
+    if (p.stride > 1) out = avgPool2d(out, p.stride);
+    return conv2d(out, p.conv3.weight, { bias: p.conv3.bias, residual: identity, residualActivation: "relu" });
   });
 }

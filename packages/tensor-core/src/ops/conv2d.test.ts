@@ -29,6 +29,28 @@ describe("conv2d vs PyTorch", async () => {
     y.dispose();
   });
 
+  for (const c of await loadFixtures("conv2d_residual")) {
+    test(`1×1 conv with the shortcut and ReLU fused: ${c.name}`, async () => {
+      const [x, w, bias, residual] = ["x", "w", "bias", "residual"].map((k) => upload(e, c.t(k)));
+      const y = conv2d(x!, w!, { bias, residual, residualActivation: "relu" });
+      expectClose(await y.read(), c.t("y"), 1e-5, c.name);
+      // Without the ReLU some outputs are negative: the fused ReLU is really applied.
+      const raw = conv2d(x!, w!, { bias, residual });
+      expect(Math.min(...((await raw.read()) as Float32Array))).toBeLessThan(0);
+      for (const t of [x!, w!, bias!, residual!, y, raw]) t.dispose();
+    });
+  }
+
+  test("a fused residual on a non-1×1 conv, or of the wrong shape, is a ShapeError", () => {
+    const x = e.zeros([1, 4, 5, 5]);
+    const w3 = e.zeros([8, 4, 3, 3]);
+    const w1 = e.zeros([8, 4, 1, 1]);
+    const r = e.zeros([1, 8, 5, 5]);
+    expect(() => conv2d(x, w3, { padding: 1, residual: r })).toThrow(/only supported for 1×1/);
+    expect(() => conv2d(x, w1, { residual: e.zeros([1, 8, 5, 4]) })).toThrow(/expected the output's shape/);
+    for (const t of [x, w3, w1, r]) t.dispose();
+  });
+
   test("channel mismatch and bad groups are ShapeErrors", () => {
     const x = e.zeros([1, 4, 5, 5]);
     const w = e.zeros([8, 3, 3, 3]);

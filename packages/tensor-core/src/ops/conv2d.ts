@@ -15,6 +15,12 @@ export interface Conv2dOptions {
   dilation?: number | [number, number];
   groups?: number;
   activation?: Activation;
+  /**
+   * 1×1 convolutions only (they run as one matmul): added to the output, [N, Co, Ho, Wo] in f32, then
+   * `residualActivation` (a ResNet Bottleneck's ReLU(BN(conv3(x)) + shortcut) in one pass).
+   */
+  residual?: Tensor;
+  residualActivation?: "relu";
 }
 
 const pair = (v: number | [number, number] | undefined, d: number): [number, number] =>
@@ -62,12 +68,23 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const e = x.engine;
   const act = opts.activation ?? "none";
 
-  if (KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && groups === 1) {
+  const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && groups === 1;
+  if (opts.residual || opts.residualActivation) {
+    if (!pointwise) throw new ShapeError("conv2d: a fused residual is only supported for 1×1 stride-1 convolutions");
+    if (opts.residual && opts.residual.shape.join() !== [N, Co, Ho, Wo].join()) {
+      throw new ShapeError(
+        `conv2d: residual is ${fmtShape(opts.residual.shape)}, expected the output's shape [${N}, ${Co}, ${Ho}, ${Wo}]`,
+      );
+    }
+  }
+  if (pointwise) {
     return e.scope(() => {
       const y = matmul(w.reshape([Co, Ci]), x.reshape([N, Ci, H * W]), {
         bias: opts.bias,
         biasAxis: "m",
         activation: act,
+        residual: opts.residual?.reshape([N, Co, H * W]),
+        residualActivation: opts.residualActivation,
       });
       return y.reshape([N, Co, Ho, Wo]);
     });

@@ -5,14 +5,17 @@ import { load } from "../util.js";
 
 /**
  * What every matmul kernel does with an accumulator before storing it:
- *   C = residual + scale ⊙ act(alpha · A·B + bias)   (+ C first, for a K slice after the first)
- * with bias and scale per column (axis "n") or per row (axis "m"). Fusing them saves the passes over C that separate
- * ops would make (a ConvNeXt block's γ·x + shortcut, a transformer's residual adds). The kernels bind its inputs
+ *   C = post(residual + scale ⊙ act(alpha · A·B + bias))   (+ C first, for a K slice after the first)
+ * with bias and scale per column (axis "n") or per row (axis "m"), and `post` an optional ReLU after the residual add.
+ * Fusing them saves the passes over C that separate ops would make (a ConvNeXt block's γ·x + shortcut, a
+ * transformer's residual adds, a ResNet Bottleneck's ReLU(conv3 + shortcut)). The kernels bind its inputs
  * after their own, in the order of `bindings`; bias and scale are read at `p.bias_base + index` (the tile's first
  * row or column), the residual at C's own index (its window is cut like C's).
  */
 export class MatmulEpilogue {
   readonly act: Activation;
+  /** Applied after the residual add. */
+  readonly post: "none" | "relu";
   /** Storage bindings in order, with their WGSL names and element types. */
   readonly bindings: { name: string; binding: BufferBinding; type: string }[] = [];
   private readonly bias?: Tensor;
@@ -20,7 +23,7 @@ export class MatmulEpilogue {
   private readonly residual?: BufferBinding;
 
   constructor(
-    o: { bias?: Tensor; scale?: Tensor; activation?: Activation },
+    o: { bias?: Tensor; scale?: Tensor; activation?: Activation; residualActivation?: "relu" },
     readonly axis: "n" | "m",
     /** The tile's residual window (same offsets as C's), or none. */
     residual: BufferBinding | undefined,
@@ -30,6 +33,7 @@ export class MatmulEpilogue {
     last: boolean,
   ) {
     this.act = last ? (o.activation ?? "none") : "none";
+    this.post = last ? (o.residualActivation ?? "none") : "none";
     if (!last) return;
     this.bias = o.bias;
     this.scale = o.scale;
@@ -45,7 +49,7 @@ export class MatmulEpilogue {
 
   /** Part of a pipeline cache key: everything that changes the generated WGSL. */
   get key(): string {
-    return `${this.bindings.map((b) => `${b.name}:${b.type}`).join(",")}|${this.axis}|${this.act}|${this.accumulate ? "acc" : ""}`;
+    return `${this.bindings.map((b) => `${b.name}:${b.type}`).join(",")}|${this.axis}|${this.act}|${this.post}|${this.accumulate ? "acc" : ""}`;
   }
 
   get prelude(): string {
@@ -61,7 +65,7 @@ export class MatmulEpilogue {
     v = activationWgsl(this.act, `(${v})`);
     if (this.scale) v = `${load(this.scale.dtype, "scale", `p.bias_base + ${at}`)} * ${v}`;
     if (this.residual) v = `residual[${cIdx}] + ${v}`;
-    return v;
+    return this.post === "relu" ? `max(${v}, 0.0)` : v;
   }
 
   /** Four outputs of row m, columns n..n+3 (clamped to the tile), the row starting at C index `crow`. */
@@ -78,6 +82,6 @@ export class MatmulEpilogue {
     v = activationWgsl4(this.act, `(${v})`);
     if (this.scale) v = `${perAxis(this.scale, "scale")} * ${v}`;
     if (this.residual) v = `${cols((idx) => `residual[${crow} + ${idx}]`)} + ${v}`;
-    return v;
+    return this.post === "relu" ? `max(${v}, vec4<f32>(0.0))` : v;
   }
 }

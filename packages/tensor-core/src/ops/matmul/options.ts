@@ -10,13 +10,15 @@ export interface MatmulOptions {
   /** Added after scaling by alpha: shape [N] (biasAxis "n", the default) or [M] (biasAxis "m", e.g. conv channels). */
   bias?: Tensor;
   biasAxis?: "n" | "m";
-  /** C = residual + scale ⊙ act(alpha · A·B + bias). */
+  /** C = post(residual + scale ⊙ act(alpha · A·B + bias)), post = residualActivation. */
   alpha?: number;
   activation?: Activation;
   /** Multiplies after the activation, along the bias axis: [N] or [M] (e.g. ConvNeXt's layer scale γ). */
   scale?: Tensor;
   /** Added last, with the result's shape (a residual connection), in f32. */
   residual?: Tensor;
+  /** A ReLU after the residual add (a ResNet Bottleneck's ReLU(conv3 + shortcut)). */
+  residualActivation?: "relu";
   /** Override the adapter's kernel family (tests run both). */
   flavor?: "cpu" | "gpu";
   /** `a` (a constant [M, K] weight) also as a texture: the CPU flavor reads it from there when shapes allow. */
