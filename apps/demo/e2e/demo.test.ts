@@ -17,6 +17,7 @@ import { CHROMIUM, CHROMIUM_ARGS } from "../../../vitest.chromium.js";
 import { serve } from "../serve.mjs";
 
 const APP = fileURLToPath(new URL("../dist/", import.meta.url));
+const RESNET_FIXTURES = fileURLToPath(new URL("../../../packages/fcclip/fixtures/", import.meta.url));
 const ARTIFACTS = fileURLToPath(new URL("./artifacts/", import.meta.url));
 const MODEL_URLS = ["fcclip_tiny_head.pth", "open_clip_tiny.bin", "convnext_oracle_tiny_clip.json"]
   .map((f) => `model/${f}`) // relative to the page, as users type them
@@ -350,6 +351,48 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     await expect.poll(cachedBytes).toBe(String(bundleF16Bytes));
     await segmentChelsea(page, 2);
     expect(await page.$$eval("#legend li", (l) => l.length)).toBeGreaterThan(0);
+    await context.close();
+  });
+
+  test("a ResNet CLIP model (heads + a TorchScript CLIP like OpenAI's RN50.pt, picked from disk) gives the CLI's segments", async () => {
+    // The tiny ResNet FC-CLIP of packages/fcclip/fixtures/generate_resnet_fcclip.py, on chelsea at the oracle's input
+    // size, with COCO's names encoded by its text tower: the browser reads the TorchScript archive itself.
+    const files = ["resnet_fcclip_heads.safetensors", "resnet_clip_tiny.pt", "resnet_clip_tiny.json"].map((f) =>
+      join(RESNET_FIXTURES, f),
+    );
+    const out = mkdtempSync(join(tmpdir(), "fcclip-e2e-rn-"));
+    const args = [
+      "segment",
+      "--no-cache",
+      "--weights",
+      files[0]!,
+      "--clip-weights",
+      files[1]!,
+      "--clip-config",
+      files[2]!,
+    ];
+    const code = await run(
+      [...args, "--config-file", join(TINY, "config.yaml"), "--data-dir", join(SHARED, "data")].concat([
+        "--vocab",
+        "coco_panoptic",
+        "--input",
+        CHELSEA,
+        "--output",
+        out,
+      ]),
+      () => {},
+    );
+    expect(code).toBe(0);
+    const context = await browser.newContext();
+    const page = await openApp(context, `${server.url}/?data=/data/`);
+    await page.setInputFiles("#model-files", [...files, join(TINY, "config.yaml")]);
+    await modelLoaded(page);
+    expect(await page.textContent("#model-status")).toMatch(/ResNet CLIP, dims 16\/32\/64\/128/);
+    await segmentChelsea(page, 1);
+    const got = await downloads(page);
+    expect(panopticIds(got[".panoptic.png"]!)).toEqual(panopticIds(readFileSync(join(out, "chelsea.panoptic.png"))));
+    const ref = json(readFileSync(join(out, "chelsea.json")));
+    expectSameJson(json(got[".json"]!), { ...ref, image: { ...ref.image, file: "chelsea.png" } });
     await context.close();
   });
 

@@ -13,7 +13,11 @@ export {
 } from "./pixel-decoder/pixel-decoder.js";
 export { positionEmbedding, sinePositionEmbedding } from "./pixel-decoder/position-embedding.js";
 export { attentionMask } from "./transformer-decoder/attention-mask.js";
-export { maxOverSynonyms } from "./transformer-decoder/class-logits.js";
+export {
+  type ClassifierInput,
+  getClassificationLogits,
+  maxOverSynonyms,
+} from "./transformer-decoder/class-logits.js";
 export {
   disposeMultiHeadAttention,
   loadMultiHeadAttention,
@@ -21,7 +25,6 @@ export {
   multiHeadAttention,
 } from "./transformer-decoder/multi-head-attention.js";
 export {
-  type ClassifierInput,
   type DecoderOutput,
   FcclipTransformerDecoder,
   type TransformerDecoderConfig,

@@ -41,6 +41,7 @@ export { type Conv2dOptions, conv2d } from "./ops/conv2d.js";
 export { cast, concat, fill, pad, permute, type SliceSpec, slice, transpose } from "./ops/copy.js";
 export { embedding } from "./ops/embedding.js";
 export { axisTable, type InterpolateOptions, interpolate } from "./ops/interpolate.js";
+export { l2Normalize } from "./ops/l2-normalize.js";
 export { maskPooling } from "./ops/mask-pooling.js";
 export { type MatmulOptions, matmul } from "./ops/matmul/index.js";
 export { MatrixTexture } from "./ops/matrix-texture.js";

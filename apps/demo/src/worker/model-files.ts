@@ -139,7 +139,7 @@ async function sortSources(sources: ModelSource[]): Promise<Sorted> {
   }
   if (out.weights.length === 0) {
     throw new ModelFilesError(
-      "no weights given: give a bundle from `fcclip convert` (.safetensors), or the official fcclip_cocopan.pth plus open_clip's open_clip_pytorch_model.bin",
+      "no weights given: give a bundle from `fcclip convert` (.safetensors), or the official fcclip_cocopan.pth plus open_clip's open_clip_pytorch_model.bin (a ResNet model: its checkpoint plus OpenAI's RN50.pt or the like)",
     );
   }
   return out;

@@ -1,18 +1,6 @@
 import { loadVisualBackbone, type RgbImage, type VisualBackbone } from "@fcclip/clip";
-import { FcclipTransformerDecoder, MSDeformAttnPixelDecoder, maxOverSynonyms } from "@fcclip/mask2former";
-import {
-  div,
-  type Engine,
-  fill,
-  interpolate,
-  matmul,
-  maximum,
-  reduce,
-  ShapeError,
-  type Tensor,
-  toFloat32,
-  unary,
-} from "@fcclip/tensor-core";
+import { FcclipTransformerDecoder, getClassificationLogits, MSDeformAttnPixelDecoder } from "@fcclip/mask2former";
+import { type Engine, interpolate, ShapeError, type Tensor, toFloat32 } from "@fcclip/tensor-core";
 import { buildTextClassifier, ClipTextEncoder, type ClipTokenizer, VILD_TEMPLATES } from "@fcclip/text-encoder";
 import { inference, type Segmentation, type Task } from "../postprocess/inference.js";
 import { preprocess } from "../preprocess/preprocess.js";
@@ -88,11 +76,6 @@ async function sha256Bytes(parts: readonly Uint8Array[]): Promise<Uint8Array> {
 async function sha256Hex(parts: readonly Uint8Array[]): Promise<string> {
   return Array.from(await sha256Bytes(parts), (b) => b.toString(16).padStart(2, "0")).join("");
 }
-
-const l2normalize = (x: Tensor) => {
-  const e = x.engine;
-  return div(x, maximum(unary(reduce(unary(x, "square"), "sum", -1, true), "sqrt"), fill(e, [1], 1e-12)));
-};
 
 /** FC-CLIP: frozen CLIP (ConvNeXt or ResNet) + Mask2Former heads + in/out-of-vocabulary classifiers + geometric ensemble. */
 export class FcclipModel {
@@ -262,10 +245,8 @@ export class FcclipModel {
     const dense = feats.clip_vis_dense;
     const mc = e.scope(() => interpolate(dec.pred_masks, { size: [dense.shape[2]!, dense.shape[3]!] }));
     const pooled = await this.visual.maskEmbeddings(dense, mc);
-    const sims = e.scope(() =>
-      matmul(l2normalize(pooled.embeddings), clf.embeddings, { transB: true, alpha: this.clipTemperature }),
-    );
-    const oov = intermediates ? { sims, mc, pooled: pooled.pooled, emb: pooled.embeddings } : { sims };
+    const outAll = await getClassificationLogits(pooled.embeddings, clf, this.clipTemperature);
+    const oov = intermediates ? { mc, pooled: pooled.pooled, emb: pooled.embeddings } : {};
     if (!intermediates) {
       pooled.pooled?.dispose();
       pooled.embeddings.dispose();
@@ -279,8 +260,6 @@ export class FcclipModel {
       for (let q = 0; q < Q; q++) valid[q] = m.subarray(q * hw, (q + 1) * hw).some((v) => v > 0) ? 1 : 0;
     }
     if (!intermediates) mc.dispose();
-    const outAll = maxOverSynonyms((await oov.sims.read()) as Float32Array, Q, clf.synonymsPerClass);
-    oov.sims.dispose();
     const outLogits = new Float32Array(Q * K);
     for (let q = 0; q < Q; q++) outLogits.set(outAll.subarray(q * (K + 1), q * (K + 1) + K), q * K);
     const ens = geometricEnsemble({

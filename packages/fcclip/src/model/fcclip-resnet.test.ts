@@ -15,6 +15,7 @@ const meta = JSON.parse(readFileSync(join(FIXTURES, "resnet_fcclip_ref.json"), "
   is_thing: boolean[];
   synonyms: number[];
   heads: number;
+  text_heads: number;
   min_size: number;
   max_size: number;
   detections: number;
@@ -36,7 +37,7 @@ describe("FC-CLIP with a ResNet CLIP vs the PyTorch reference", async () => {
         bytesSource(readFileSync(join(FIXTURES, "resnet_fcclip_heads.safetensors")), "resnet_fcclip_heads.safetensors"),
         bytesSource(readFileSync(join(FIXTURES, "resnet_clip_tiny.pt")), "resnet_clip_tiny.pt"),
       ],
-      { heads: meta.heads },
+      { heads: meta.heads, textHeads: meta.text_heads },
     );
     const a = weights.architecture;
     expect(a.clip.family).toBe("resnet");

@@ -1,3 +1,27 @@
+import { l2Normalize, matmul, type Tensor } from "@fcclip/tensor-core";
+
+/** T' on the GPU: one unit row per synonym, then the normalised void embedding; and each class's synonym count. */
+export interface ClassifierInput {
+  embeddings: Tensor;
+  synonymsPerClass: readonly number[];
+}
+
+/**
+ * FC-CLIP's get_classification_logits (FCCLIP-SPEC §3.5), shared by both classifiers: `scale` · cos(x, T') on the
+ * GPU, then per class the max over its synonyms on the CPU, void last. x: [Q, D] → [Q, K+1]. NaN rows (the ResNet
+ * pool's empty masks) stay NaN, as torch.max keeps them.
+ */
+export async function getClassificationLogits(
+  x: Tensor,
+  classifier: ClassifierInput,
+  scale: number,
+): Promise<Float32Array> {
+  const sims = x.engine.scope(() => matmul(l2Normalize(x), classifier.embeddings, { transB: true, alpha: scale }));
+  const data = (await sims.read()) as Float32Array;
+  sims.dispose();
+  return maxOverSynonyms(data, x.shape[0]!, classifier.synonymsPerClass);
+}
+
 /**
  * FC-CLIP's get_classification_logits tail (FCCLIP-SPEC §3.5 step 3), on the CPU: per class, the max over its
  * synonyms' columns; the last column (void) is kept as class K. sims: [Q, S+1] row-major → [Q, K+1].

@@ -1,26 +1,21 @@
 import {
   add,
-  div,
   type Engine,
-  fill,
   interpolate,
   layerNorm,
   maskPooling,
   matmul,
-  maximum,
   type ParamLoader,
   paramLoader,
   permute,
-  reduce,
   slice,
   type Tensor,
   type TensorSource,
   toFloat32,
-  unary,
 } from "@fcclip/tensor-core";
 import { positionEmbedding } from "../pixel-decoder/position-embedding.js";
 import { attentionMask } from "./attention-mask.js";
-import { maxOverSynonyms } from "./class-logits.js";
+import { type ClassifierInput, getClassificationLogits } from "./class-logits.js";
 import {
   disposeMultiHeadAttention,
   loadMultiHeadAttention,
@@ -42,13 +37,6 @@ interface Linear {
 interface Norm {
   weight: Tensor;
   bias: Tensor;
-}
-
-/** The text classifier T' = [per-synonym unit vectors; normalised void embedding] and the synonym counts. */
-export interface ClassifierInput {
-  /** [S+1, E] on the GPU. */
-  embeddings: Tensor;
-  synonymsPerClass: readonly number[];
 }
 
 export interface DecoderOutput {
@@ -231,19 +219,13 @@ export class FcclipTransformerDecoder {
         h = this.head(x, maskFeatures, last ? null : sizes[(i + 1) % 3]!, last || !!opts.intermediates);
         record(h);
       }
-      // get_classification_logits: cosine similarity to T' with the decoder's temperature.
-      const c = h.classEmbed!;
-      const norm = maximum(unary(reduce(unary(c, "square"), "sum", -1, true), "sqrt"), fill(e, [1], 1e-12));
-      const sims = matmul(div(c, norm), classifier.embeddings, { transB: true, alpha: this.temperature });
-      return { sims, masks: h.masks, inter };
+      return { classEmbed: h.classEmbed!, masks: h.masks };
     });
-    return result.sims.read().then((sims) => {
-      const Q = result.masks.shape[1]!;
-      result.sims.dispose();
-      const out: DecoderOutput = {
-        pred_logits: maxOverSynonyms(sims as Float32Array, Q, classifier.synonymsPerClass),
-        pred_masks: result.masks,
-      };
+    // get_classification_logits with the decoder's temperature.
+    return getClassificationLogits(result.classEmbed, classifier, this.temperature).then((logits) => {
+      // With intermediates the class embedding is also the last recorded one, which the caller disposes.
+      if (!opts.intermediates) result.classEmbed.dispose();
+      const out: DecoderOutput = { pred_logits: logits, pred_masks: result.masks };
       if (opts.intermediates) out.intermediates = inter;
       return out;
     });
