@@ -219,7 +219,7 @@ export class FcclipTransformerDecoder {
         h = this.head(x, maskFeatures, last ? null : sizes[(i + 1) % 3]!, last || !!opts.intermediates);
         record(h);
       }
-      return { classEmbed: h.classEmbed!, masks: h.masks };
+      return { classEmbed: h.classEmbed!, masks: h.masks, inter };
     });
     // get_classification_logits with the decoder's temperature.
     return getClassificationLogits(result.classEmbed, classifier, this.temperature).then((logits) => {
