@@ -57,14 +57,12 @@ export function im2colConv2d(
   });
 }
 
-/** Output quads (4 pixels, one vec4 store) per invocation of the vectorised kernel. */
-const QUADS = 4;
-
 /**
- * Columns p0..p0+pc of image n's im2col matrix [Ci·KH·KW, Ho·Wo]: row (ci, ky, kx), zero outside the image. When the
- * slice is a whole number of quads (always but for an image's last slice), each invocation writes QUADS vec4s of one
- * row, stepping x and y instead of dividing per element: the scalar kernel, with four integer divisions per element,
- * copied ~20 M elements/s on lavapipe and took a third of a ResNet-50's backbone time.
+ * Columns p0..p0+pc of image n's im2col matrix [Ci·KH·KW, Ho·Wo]: row (ci, ky, kx), zero outside the image. One
+ * invocation per (ci, pixel) writes that pixel's KH·KW taps, so the pixel's divisions are paid once per KH·KW elements
+ * and neighbouring invocations (lavapipe runs them as SIMD lanes) read and write neighbouring addresses. One
+ * invocation per element, with four integer divisions each, copied ~20 M elements/s and took a third of a ResNet-50's
+ * backbone time; one per run of pixels made lanes scatter.
  */
 function im2col(
   x: Tensor,
@@ -77,17 +75,12 @@ function im2col(
   const e = x.engine;
   const [, Ci, H, W] = x.shape as [number, number, number, number];
   const K = Ci * KH * KW;
-  const Wo = o.outSize[1];
   const out = e.empty([K, pc], "f32");
-  const vec = pc % 4 === 0;
-  const quads = pc / 4;
-  const groups = vec ? Math.ceil(quads / QUADS) : 0;
-  const count = vec ? K * groups : K * pc;
   const params: Param[] = [
-    ["count", "u32", count],
+    ["count", "u32", Ci * pc],
     ["pc", "u32", pc],
     ["p0", "u32", p0],
-    ["Wo", "u32", Wo],
+    ["Wo", "u32", o.outSize[1]],
     ["H", "i32", H],
     ["W", "i32", W],
     ["x_base", "u32", n * Ci * H * W],
@@ -97,57 +90,40 @@ function im2col(
     ["pw", "i32", o.padding[1]],
     ["dh", "i32", o.dilation[0]],
     ["dw", "i32", o.dilation[1]],
-    ["groups", "u32", groups],
   ];
-  // One tap of row (ci, ky, kx) at output pixel (oy, ox), as f32.
-  const tap = (oy: string, ox: string) => `tap(ci, ky, kx, ${oy}, ${ox})`;
-  const tapFn = `
-fn tap(ci: u32, ky: i32, kx: i32, oy: u32, ox: u32) -> f32 {
-  let iy = i32(oy) * p.sh - p.ph + ky * p.dh;
-  let ix = i32(ox) * p.sw - p.pw + kx * p.dw;
-  let inside = iy >= 0 && iy < p.H && ix >= 0 && ix < p.W;
-  let at = p.x_base + (ci * u32(p.H) + u32(clamp(iy, 0, p.H - 1))) * u32(p.W) + u32(clamp(ix, 0, p.W - 1));
-  return select(0.0, ${load(x.dtype, "x", "at")}, inside);
-}`;
-  const body = vec
-    ? `  let k = i / p.groups;
-  let q0 = (i % p.groups) * ${QUADS}u;
-  let ci = k / ${KH * KW}u;
-  let ky = i32((k % ${KH * KW}u) / ${KW}u);
-  let kx = i32(k % ${KW}u);
-  let pix = p.p0 + q0 * 4u;
-  var oy = pix / p.Wo;
-  var ox = pix % p.Wo;
-  let row = k * (p.pc / 4u);
-  for (var q = q0; q < min(q0 + ${QUADS}u, p.pc / 4u); q++) {
-    var v: vec4<f32>;
-    for (var j = 0u; j < 4u; j++) {
-      v[j] = ${tap("oy", "ox")};
-      ox++;
-      if (ox == p.Wo) { ox = 0u; oy++; }
+  const taps: string[] = [];
+  for (let ky = 0; ky < KH; ky++) {
+    for (let kx = 0; kx < KW; kx++) {
+      taps.push(`  {
+    let iy = y0 + ${ky} * p.dh;
+    let ix = x0 + ${kx} * p.dw;
+    let inside = iy >= 0 && iy < p.H && ix >= 0 && ix < p.W;
+    let at = plane + u32(clamp(iy, 0, p.H - 1)) * u32(p.W) + u32(clamp(ix, 0, p.W - 1));
+    col[row + ${ky * KW + kx}u * p.pc] = select(0.0, ${load(x.dtype, "x", "at")}, inside);
+  }`);
     }
-    col[row + q] = v;
-  }`
-    : `  let k = i / p.pc;
-  let pix = p.p0 + i % p.pc;
-  let ci = k / ${KH * KW}u;
-  let ky = i32((k % ${KH * KW}u) / ${KW}u);
-  let kx = i32(k % ${KW}u);
-  col[i] = ${tap("pix / p.Wo", "pix % p.Wo")};`;
+  }
   e.run({
-    name: vec ? "im2col_vec4" : "im2col",
+    name: "im2col",
     kind: "copies / permutes",
     key: `${KH}x${KW}|${x.dtype}`,
     label: `${KH}×${KW} ${Ci}×${H}×${W} [${p0}, +${pc})`,
     params,
     inputs: [x.binding()],
     outputs: [out.binding()],
-    workgroups: grid(Math.ceil(count / WG1D)),
-    wgsl: () => `${enableF16([x.dtype])}${paramsStruct(params)}${storageDecls([["x", x.dtype]], [["col", vec ? "vec4<f32>" : "f32"]])}${tapFn}${FLAT_ID}
+    workgroups: grid(Math.ceil((Ci * pc) / WG1D)),
+    wgsl: () => `${enableF16([x.dtype])}${paramsStruct(params)}${storageDecls([["x", x.dtype]], [["col", "f32"]])}${FLAT_ID}
 ${MAIN_1D} {
   let i = flat_id(wid, lid, nwg);
   if (i >= p.count) { return; }
-${body}
+  let ci = i / p.pc;
+  let q = i % p.pc;
+  let pix = p.p0 + q;
+  let y0 = i32(pix / p.Wo) * p.sh - p.ph;
+  let x0 = i32(pix % p.Wo) * p.sw - p.pw;
+  let plane = p.x_base + ci * u32(p.H) * u32(p.W);
+  let row = ci * ${KH * KW}u * p.pc + q;
+${taps.join("\n")}
 }`,
   });
   return out;
