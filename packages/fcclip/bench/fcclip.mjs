@@ -147,21 +147,13 @@ async function runCase(clip) {
   if (!warm.result.semantic.every((c, i) => c === result.semantic[i]))
     check.failures.push("warm run: the semantic map differs from the cold run's");
   model.dispose();
-  // PyTorch runs after our model is gone (and our queue idle), so the two never share the cores.
-  const torch =
-    checked && !process.argv.includes("--no-torch") ? pytorchSeconds(clip, manifest) : { skipped: "not the 800 case" };
-  const sumOf = (o) => Object.values(o).reduce((a, b) => a + b, 0);
-  const rowsOut = [...Object.keys(cold.stages), "total"].map((stage) => {
-    const ours = stage === "total" ? warm.total : warm.stages[stage];
-    const theirs = torch.warm ? (stage === "total" ? sumOf(torch.warm) : torch.warm[stage]) : undefined;
-    return {
-      stage,
-      coldSeconds: stage === "total" ? cold.total : cold.stages[stage],
-      warmSeconds: ours,
-      ...(theirs !== undefined ? { pytorchWarmSeconds: theirs, warmOverPytorch: ours / theirs } : {}),
-    };
-  });
+  const rowsOut = [...Object.keys(cold.stages), "total"].map((stage) => ({
+    stage,
+    coldSeconds: stage === "total" ? cold.total : cold.stages[stage],
+    warmSeconds: stage === "total" ? warm.total : warm.stages[stage],
+  }));
   return {
+    manifest,
     clip,
     failures: check.failures,
     input: `chelsea ${short}×${Math.round((short * 451) / 300)}`,
@@ -169,25 +161,43 @@ async function runCase(clip) {
     weightsSeconds,
     loadSeconds: loadMs / 1000,
     stages: rowsOut,
-    pytorch: torch.warm ? { threads: torch.threads, version: torch.torch, cold: torch.cold, warm: torch.warm } : torch,
     profile: { cold: cold.profile, warm: warm.profile },
     check: checked ? { pass: check.failures.length === 0, ...check } : "not checked (--size other than 800)",
   };
 }
 
+/** PyTorch's times for a case, set beside ours per stage. */
+function addPytorch(c) {
+  if (!c.manifest) return;
+  const torch =
+    checked && !process.argv.includes("--no-torch") ? pytorchSeconds(c.clip, c.manifest) : { skipped: "not run" };
+  const sumOf = (o) => Object.values(o).reduce((a, b) => a + b, 0);
+  for (const row of c.stages ?? []) {
+    const theirs = torch.warm ? (row.stage === "total" ? sumOf(torch.warm) : torch.warm[row.stage]) : undefined;
+    if (theirs !== undefined)
+      Object.assign(row, { pytorchWarmSeconds: theirs, warmOverPytorch: row.warmSeconds / theirs });
+  }
+  c.pytorch = torch.warm ? { threads: torch.threads, version: torch.torch, cold: torch.cold, warm: torch.warm } : torch;
+  delete c.manifest;
+}
+
 const cases = {};
 for (const clip of clips) cases[clip] = await runCase(clip);
+const adapter = engine.adapterInfo.description || engine.adapterInfo.vendor;
+const engineFlavor = engine.flavor;
+// PyTorch runs after our engine is gone: Dawn polls a core while it is alive, and the two must not share the cores.
+engine.destroy();
+for (const c of Object.values(cases)) addPytorch(c);
 const warmTotal = (c) => c.stages?.find((r) => r.stage === "total")?.warmSeconds;
 const report = {
   date: new Date().toISOString(),
-  adapter: engine.adapterInfo.description || engine.adapterInfo.vendor,
-  engineFlavor: engine.flavor,
+  adapter,
+  engineFlavor,
   cases,
   ...(cases.rn50 && cases["convnext-l"]
     ? { rn50OverConvnextWarm: warmTotal(cases.rn50) / warmTotal(cases["convnext-l"]) }
     : {}),
 };
-engine.destroy();
 const failures = Object.values(cases).flatMap((c) => c.failures.map((f) => `${c.clip}: ${f}`));
 mkdirSync(join(root, "bench-results"), { recursive: true });
 writeFileSync(join(root, "bench-results", "fcclip.json"), `${JSON.stringify(report, null, 2)}\n`);
