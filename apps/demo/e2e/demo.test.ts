@@ -209,6 +209,8 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
         at = i;
     }
     expect(at).toBeGreaterThanOrEqual(0);
+    // The pointer only reaches what is in the viewport.
+    await page.locator("#canvas").scrollIntoViewIfNeeded();
     const box = (await page.locator("#canvas").boundingBox())!;
     await page.mouse.move(
       box.x + (((at % width) + 0.5) / width) * box.width,
