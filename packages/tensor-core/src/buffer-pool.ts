@@ -1,9 +1,13 @@
 /**
  * Free GPU buffers by size class, so a model forward reuses memory instead of creating a buffer per op.
- * Size classes are 2^k·{1, 1.25, 1.5, 1.75}: at most 25 % waste, few distinct sizes.
+ * Size classes are 2^k·{1, 1.25, 1.5, 1.75}: at most 25 % waste, few distinct sizes. Over the free budget the least
+ * recently released buffers go first: a process that runs one model and then another would otherwise keep the first
+ * one's sizes forever and create (and, on lavapipe, page in and clear) a fresh buffer for each of the second's.
  */
 export class BufferPool {
   private readonly free = new Map<number, GPUBuffer[]>();
+  /** Every free buffer, least recently released first (a Set keeps insertion order). */
+  private readonly byAge = new Set<GPUBuffer>();
   private freeBytes = 0;
   private liveBytes = 0;
   /** Buffers over the free budget, destroyed at the next submit: work still being encoded may reference them. */
@@ -29,6 +33,7 @@ export class BufferPool {
     const list = this.free.get(size);
     const reused = list?.pop();
     if (reused) {
+      this.byAge.delete(reused);
       this.freeBytes -= size;
       this.liveBytes += size;
       return reused;
@@ -41,9 +46,17 @@ export class BufferPool {
   release(buffer: GPUBuffer): void {
     const size = buffer.size;
     this.liveBytes -= size;
-    if (this.freeBytes + size > this.maxFreeBytes) {
+    if (size > this.maxFreeBytes) {
       this.retired.push(buffer);
       return;
+    }
+    for (const old of this.byAge) {
+      if (this.freeBytes + size <= this.maxFreeBytes) break;
+      this.byAge.delete(old);
+      const list = this.free.get(old.size)!;
+      list.splice(list.indexOf(old), 1);
+      this.freeBytes -= old.size;
+      this.retired.push(old);
     }
     let list = this.free.get(size);
     if (!list) {
@@ -51,6 +64,7 @@ export class BufferPool {
       this.free.set(size, list);
     }
     list.push(buffer);
+    this.byAge.add(buffer);
     this.freeBytes += size;
   }
 
@@ -63,6 +77,7 @@ export class BufferPool {
   trim(): void {
     for (const list of this.free.values()) for (const b of list) b.destroy();
     this.free.clear();
+    this.byAge.clear();
     this.freeBytes = 0;
   }
 
