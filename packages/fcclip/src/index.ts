@@ -104,6 +104,8 @@ export {
   type FcclipArchitecture,
   inferArchitecture,
   OFFICIAL_HEADS,
+  OPENAI_RESNET_CLIPS,
+  withOpenAiResNetClip,
 } from "./weights/architecture.js";
 export { type BundleConfig, type BundleOptions, bundleChunks, bundleConfig } from "./weights/bundle.js";
 export { WeightsMismatchError } from "./weights/errors.js";

@@ -2,7 +2,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, test } from "vitest";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
-import { expectedShapes, type FcclipArchitecture, inferArchitecture } from "./architecture.js";
+import {
+  expectedShapes,
+  type FcclipArchitecture,
+  inferArchitecture,
+  OPENAI_RESNET_CLIPS,
+  withOpenAiResNetClip,
+} from "./architecture.js";
 import { WeightsMismatchError } from "./errors.js";
 
 type KeyList = { keys: { key: string; shape: number[] }[] };
@@ -53,18 +59,15 @@ test("inference without the sizing keys names them", () => {
   expect(() => inferArchitecture(new Map())).toThrow(/backbone\.clip_model\.positional_embedding/);
 });
 
-/** RN50 FC-CLIP's sizes with the official heads (FCCLIP-SPEC §2.4: only the CLIP differs from the ConvNeXt-L model). */
-const RN50_LIKE: FcclipArchitecture = {
+/** The official heads (FCCLIP-SPEC §8.3: 256 wide, 250 queries, 9 decoder layers); the CLIP is set per test. */
+const HEADS: FcclipArchitecture = {
   clip: {
-    family: "resnet",
-    dims: [256, 512, 1024, 2048],
-    depths: [3, 4, 6, 3],
-    attnpoolGrid: 7,
-    embedDim: 1024,
-    textWidth: 512,
-    textLayers: 12,
-    textHeads: 8,
-    textActivation: "quick_gelu",
+    dims: [192, 384, 768, 1536],
+    depths: [3, 3, 27, 3],
+    embedDim: 768,
+    textWidth: 768,
+    textLayers: 16,
+    textHeads: 12,
     contextLength: 77,
     vocabSize: 49408,
   },
@@ -74,21 +77,6 @@ const RN50_LIKE: FcclipArchitecture = {
 };
 
 describe("ResNet CLIP key tables", () => {
-  const rn = (width: number, layers: number[], grid: number, embed: number, textWidth: number) => {
-    const arch = inferArchitecture(expectedShapes(RN50_LIKE));
-    return {
-      ...arch,
-      clip: {
-        ...arch.clip,
-        dims: [4, 8, 16, 32].map((m) => m * width),
-        depths: layers,
-        attnpoolGrid: grid,
-        embedDim: embed,
-        textWidth,
-        textHeads: textWidth / 64,
-      },
-    };
-  };
   const params = (shapes: Map<string, number[]>, prefix: string) =>
     [...shapes]
       .filter(([k]) => k.startsWith(prefix) && !k.includes("running_"))
@@ -96,16 +84,19 @@ describe("ResNet CLIP key tables", () => {
 
   test("OpenAI's image towers have their published parameter counts (open_clip's model profile, in millions)", () => {
     const visual = "backbone.clip_model.visual.";
-    expect(params(expectedShapes(rn(64, [3, 4, 6, 3], 7, 1024, 512)), visual) / 1e6).toBeCloseTo(38.32, 2);
-    expect(params(expectedShapes(rn(64, [3, 4, 23, 3], 7, 512, 512)), visual) / 1e6).toBeCloseTo(56.26, 2);
-    expect(params(expectedShapes(rn(80, [4, 6, 10, 6], 9, 640, 640)), visual) / 1e6).toBeCloseTo(87.14, 2);
+    const millions = (name: keyof typeof OPENAI_RESNET_CLIPS) =>
+      params(expectedShapes(withOpenAiResNetClip(HEADS, name)), visual) / 1e6;
+    expect(millions("RN50")).toBeCloseTo(38.32, 2);
+    expect(millions("RN101")).toBeCloseTo(56.26, 2);
+    expect(millions("RN50x4")).toBeCloseTo(87.14, 2);
   });
 
   test("sizes read back from the table they generate, family and grid included", () => {
-    const a = rn(64, [3, 4, 6, 3], 7, 1024, 512);
-    const back = inferArchitecture(expectedShapes(a));
-    expect(back.clip).toEqual({ ...a.clip, textActivation: "quick_gelu" });
-    const shapes = expectedShapes(a);
+    for (const name of Object.keys(OPENAI_RESNET_CLIPS) as (keyof typeof OPENAI_RESNET_CLIPS)[]) {
+      const a = withOpenAiResNetClip(HEADS, name);
+      expect(inferArchitecture(expectedShapes(a)).clip, name).toEqual(a.clip);
+    }
+    const shapes = expectedShapes(withOpenAiResNetClip(HEADS, "RN50"));
     expect(shapes.get("backbone.clip_model.visual.layer4.0.downsample.0.weight")).toEqual([2048, 1024, 1, 1]);
     expect(shapes.get("backbone.clip_model.visual.attnpool.positional_embedding")).toEqual([50, 2048]);
     expect(shapes.get("sem_seg_head.pixel_decoder.input_proj.0.0.weight")).toEqual([256, 2048, 1, 1]);

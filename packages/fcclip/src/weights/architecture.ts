@@ -52,6 +52,39 @@ export interface FcclipArchitecture {
   trainNumClasses: number | null;
 }
 
+/** The CLIP of OpenAI's ResNet models (open_clip's configs; FCCLIP-SPEC §2.4, docs/resnet-clip.md). */
+export const OPENAI_RESNET_CLIPS = {
+  RN50: { width: 64, layers: [3, 4, 6, 3], grid: 7, embedDim: 1024, textWidth: 512 },
+  RN101: { width: 64, layers: [3, 4, 23, 3], grid: 7, embedDim: 512, textWidth: 512 },
+  RN50x4: { width: 80, layers: [4, 6, 10, 6], grid: 9, embedDim: 640, textWidth: 640 },
+  RN50x16: { width: 96, layers: [6, 8, 18, 8], grid: 12, embedDim: 768, textWidth: 768 },
+  RN50x64: { width: 128, layers: [3, 15, 36, 10], grid: 14, embedDim: 1024, textWidth: 1024 },
+} as const;
+
+/** `heads` with its CLIP replaced by one of OpenAI's ResNet CLIPs (12 text layers, context 77, 49,408 tokens). */
+export function withOpenAiResNetClip(
+  heads: FcclipArchitecture,
+  name: keyof typeof OPENAI_RESNET_CLIPS,
+): FcclipArchitecture {
+  const c = OPENAI_RESNET_CLIPS[name];
+  return {
+    ...heads,
+    clip: {
+      family: "resnet",
+      dims: [4, 8, 16, 32].map((m) => m * c.width),
+      depths: [...c.layers],
+      attnpoolGrid: c.grid,
+      embedDim: c.embedDim,
+      textWidth: c.textWidth,
+      textLayers: 12,
+      textHeads: c.textWidth / 64,
+      textActivation: "quick_gelu",
+      contextLength: 77,
+      vocabSize: 49408,
+    },
+  };
+}
+
 /** Head counts and points that shapes cannot tell. */
 export interface ArchitectureConfig {
   heads?: number;

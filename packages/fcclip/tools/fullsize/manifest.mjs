@@ -1,11 +1,11 @@
 // The full-size cases' key lists ({keys: [{key, shape}]}, in state-dict order), shared by the bench, the check and
 // make_reference.py (which reads the file this writes). ConvNeXt-L: the official manifest in ../shared/data. RN50: the
-// same heads on OpenAI's RN50 CLIP (FCCLIP-SPEC §2.4: width 64, layers [3, 4, 6, 3], embed 1024, text width 512),
-// listed by the key table the weight loader validates against (its RN counts are checked against open_clip's).
+// same heads on OpenAI's RN50 CLIP (OPENAI_RESNET_CLIPS.RN50: width 64, layers [3, 4, 6, 3], embed 1024, text width
+// 512), listed by the key table the weight loader validates against (its RN counts are checked against open_clip's).
 //   node tools/fullsize/manifest.mjs rn50 > manifest.json
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { expectedShapes, inferArchitecture } from "../../dist/index.js";
+import { expectedShapes, inferArchitecture, withOpenAiResNetClip } from "../../dist/index.js";
 
 export const CLIPS = ["convnext-l", "rn50"];
 
@@ -14,21 +14,7 @@ export function fullsizeManifest(clip, shared) {
   if (clip === "convnext-l") return convnext;
   if (clip !== "rn50") throw new Error(`--clip must be one of ${CLIPS.join(", ")}, got ${clip}`);
   const heads = inferArchitecture(new Map(convnext.keys.map((k) => [k.key, k.shape])));
-  const arch = {
-    ...heads,
-    clip: {
-      ...heads.clip,
-      family: "resnet",
-      dims: [256, 512, 1024, 2048],
-      depths: [3, 4, 6, 3],
-      attnpoolGrid: 7,
-      embedDim: 1024,
-      textWidth: 512,
-      textLayers: 12,
-      textHeads: 8,
-      textActivation: "quick_gelu",
-    },
-  };
+  const arch = withOpenAiResNetClip(heads, "RN50");
   return {
     note: "FC-CLIP RN50 at the official shapes (tools/fullsize/manifest.mjs)",
     keys: [...expectedShapes(arch)].map(([key, shape]) => ({ key, shape })),
