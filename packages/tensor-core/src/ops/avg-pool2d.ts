@@ -3,7 +3,7 @@ import { ShapeError } from "../errors.js";
 import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
 import { fmtShape } from "../shape.js";
 import type { Tensor } from "../tensor.js";
-import { checkInput, checkRank, load, store } from "./util.js";
+import { checkInput, checkRank, elementWindow, load, store } from "./util.js";
 
 /**
  * torch.nn.AvgPool2d(k) on NCHW input: kernel = stride = k, no padding, floor mode, so trailing rows and columns
@@ -34,16 +34,11 @@ export function avgPool2d(x: Tensor, kernel: number): Tensor {
   if (perWindow < 1) {
     throw new ShapeError(`avgPool2d: one ${H}×${W} plane is over the ${e.maxBindingBytes}-byte binding limit`);
   }
-  const window = (t: Tensor, first: number, elements: number) => {
-    const start = first * bytes;
-    const aligned = Math.floor(start / alignBytes) * alignBytes;
-    return { binding: t.binding(aligned, start + elements * bytes - aligned), base: (start - aligned) / bytes };
-  };
   for (let p0 = 0; p0 < planes; p0 += perWindow) {
     const count = Math.min(perWindow, planes - p0);
     const n = count * outPlane;
-    const xin = window(x, p0 * inPlane, count * inPlane);
-    const yout = window(out, p0 * outPlane, n);
+    const xin = elementWindow(x, p0 * inPlane, count * inPlane);
+    const yout = elementWindow(out, p0 * outPlane, n);
     const params: Param[] = [
       ["n", "u32", n],
       ["h", "u32", H],

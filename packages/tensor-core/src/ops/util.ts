@@ -39,6 +39,18 @@ export function offsetAlignElements(limits: GPUSupportedLimits, bytesPerElement:
 }
 
 /**
+ * A binding of elements [first, first + count) of `t`, starting at the binding-aligned offset at or below the first
+ * element; `base` is the first element's index within the binding.
+ */
+export function elementWindow(t: Tensor, first: number, count: number): { binding: BufferBinding; base: number } {
+  const bytes = DTYPE_BYTES[t.dtype];
+  const align = t.engine.limits.minStorageBufferOffsetAlignment;
+  const start = first * bytes;
+  const aligned = Math.floor(start / align) * align;
+  return { binding: t.binding(aligned, start + count * bytes - aligned), base: (start - aligned) / bytes };
+}
+
+/**
  * Windows of whole rows of a row-major [rows, cols] tensor, each within the engine's binding limit (one window when
  * the tensor fits): the first row, the row count, the binding and the element offset of the first row in it.
  */
@@ -53,13 +65,6 @@ export function* rowWindows(
   const perWindow = Math.max(1, Math.floor((e.maxBindingBytes - align) / (cols * bytes)));
   for (let r0 = 0; r0 < rows; r0 += perWindow) {
     const count = Math.min(perWindow, rows - r0);
-    const start = r0 * cols * bytes;
-    const aligned = Math.floor(start / align) * align;
-    yield {
-      r0,
-      count,
-      binding: t.binding(aligned, start + count * cols * bytes - aligned),
-      base: (start - aligned) / bytes,
-    };
+    yield { r0, count, ...elementWindow(t, r0 * cols, count * cols) };
   }
 }

@@ -2,6 +2,7 @@ import { DTYPE_BYTES } from "../../dtype.js";
 import { BufferSizeError } from "../../errors.js";
 import { fmtShape, sizeOf } from "../../shape.js";
 import type { Tensor } from "../../tensor.js";
+import { elementWindow } from "../util.js";
 import { encodeRegister } from "./cpu-register.js";
 import type { Geometry, TextureOperand, Tile } from "./geometry.js";
 import { encodeTiled } from "./gpu-tiled.js";
@@ -53,15 +54,13 @@ export function splitAndEncode(
       const kChunk = Math.max(4, Math.floor((limit - align) / (N * bBytes) / 4) * 4);
       for (let k0 = 0; k0 < K; k0 += kChunk) {
         const kc = Math.min(kChunk, K - k0);
-        const start = k0 * N * bBytes;
-        const aligned = Math.floor(start / align) * align;
         encode(a, b, opts, flavor, g, {
           mc: M,
           nc: N,
           m0: 0,
           n0: 0,
           aw: { binding: a.binding(), base: k0 },
-          bw: { binding: b.binding(aligned, start + kc * N * bBytes - aligned), base: (start - aligned) / bBytes },
+          bw: elementWindow(b, k0 * N, kc * N),
           cw: { binding: out.binding(), base: 0 },
           rw: opts.residual ? { binding: opts.residual.binding(), base: 0 } : undefined,
           biasAxis,
@@ -80,17 +79,11 @@ export function splitAndEncode(
     const mc = Math.min(mChunk, M - m0);
     for (let n0 = 0; n0 < N; n0 += nChunk) {
       const nc = Math.min(nChunk, N - n0);
-      const win = (t: Tensor, startEl: number, countEl: number, bytes: number) => {
-        const startByte = startEl * bytes;
-        const alignedStart = Math.floor(startByte / align) * align;
-        const end = (startEl + countEl) * bytes;
-        return { binding: t.binding(alignedStart, end - alignedStart), base: (startByte - alignedStart) / bytes };
-      };
       const whole = mChunk === M && nChunk === N;
-      const aw = whole ? { binding: a.binding(), base: 0 } : win(a, m0 * K, mc * K, aBytes);
-      const bw = whole ? { binding: b.binding(), base: 0 } : win(b, n0 * K, nc * K, bBytes);
+      const aw = whole ? { binding: a.binding(), base: 0 } : elementWindow(a, m0 * K, mc * K);
+      const bw = whole ? { binding: b.binding(), base: 0 } : elementWindow(b, n0 * K, nc * K);
       const cWindow = (t: Tensor) =>
-        whole ? { binding: t.binding(), base: 0 } : win(t, m0 * N + n0, (mc - 1) * N + nc, 4);
+        whole ? { binding: t.binding(), base: 0 } : elementWindow(t, m0 * N + n0, (mc - 1) * N + nc);
       const cw = cWindow(out);
       const rw = opts.residual ? cWindow(opts.residual) : undefined;
       encode(a, b, opts, flavor, g, { mc, nc, m0, n0, aw, bw, cw, rw, biasAxis, texture });
