@@ -2,7 +2,7 @@ import { type Engine, type StateDict, TensorCoreError, toFloat32 } from "@fcclip
 import { buildTextClassifier, ClipTextEncoder, type ClipTokenizer, type TextActivation } from "@fcclip/text-encoder";
 import { clipPreprocess } from "./image/clip-preprocess.js";
 import type { RgbImage } from "./image/rgb-image.js";
-import { detectVisualFamily, loadVisualBackbone } from "./load-visual.js";
+import { loadVisualBackbone } from "./load-visual.js";
 import type { VisualBackbone } from "./visual-backbone.js";
 
 export interface ZeroShotResult {
@@ -51,9 +51,8 @@ export class ClipModel {
         `text width ${width} is not a multiple of 64: pass textHeads from the open_clip model config`,
       );
     }
-    const family = detectVisualFamily(weights, `${prefix}visual.`);
-    const activation = opts.textActivation ?? (family === "resnet" ? "quick_gelu" : "gelu");
     const visual = await loadVisualBackbone(engine, weights, `${prefix}visual.`);
+    const activation = opts.textActivation ?? (visual.shape.family === "resnet" ? "quick_gelu" : "gelu");
     const text = await ClipTextEncoder.load(engine, weights, prefix, { width, layers, heads, activation });
     const scale = toFloat32(await weights.read(`${prefix}logit_scale`))[0]!;
     return new ClipModel(engine, visual, text, tokenizer, Math.min(Math.exp(scale), 100));

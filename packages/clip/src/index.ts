@@ -20,4 +20,5 @@ export {
   type VisualBackbone,
   type VisualFamily,
   type VisualShape,
+  type VisualWeights,
 } from "./visual-backbone.js";

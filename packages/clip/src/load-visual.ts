@@ -1,9 +1,7 @@
-import { type Engine, ShapeError, type StateDict, type TensorSource } from "@fcclip/tensor-core";
+import { type Engine, ShapeError, type StateDict } from "@fcclip/tensor-core";
 import { ConvNeXtVisual } from "./convnext/convnext-visual.js";
 import { ResNetVisual } from "./resnet/resnet-visual.js";
-import type { VisualBackbone, VisualFamily } from "./visual-backbone.js";
-
-type Weights = TensorSource & Pick<StateDict, "keys" | "info">;
+import type { VisualBackbone, VisualFamily, VisualWeights } from "./visual-backbone.js";
 
 /** Which CLIP image tower the keys under `prefix` hold: a timm ConvNeXt trunk, or OpenAI's ModifiedResNet. */
 export function detectVisualFamily(weights: Pick<StateDict, "keys">, prefix: string): VisualFamily {
@@ -19,7 +17,7 @@ export function detectVisualFamily(weights: Pick<StateDict, "keys">, prefix: str
 /** Loads the CLIP image tower the weights hold (prefix "visual." for CLIP files, "backbone.clip_model.visual." in FC-CLIP). */
 export async function loadVisualBackbone(
   engine: Engine,
-  weights: Weights,
+  weights: VisualWeights,
   prefix = "visual.",
 ): Promise<VisualBackbone> {
   return detectVisualFamily(weights, prefix) === "convnext"

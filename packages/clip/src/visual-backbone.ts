@@ -1,4 +1,7 @@
-import type { Tensor } from "@fcclip/tensor-core";
+import type { StateDict, Tensor, TensorSource } from "@fcclip/tensor-core";
+
+/** What a tower loads from: tensors by key, and the key list and shapes its sizes are read from. */
+export type VisualWeights = TensorSource & Pick<StateDict, "keys" | "info">;
 
 /** The feature maps FC-CLIP takes from a CLIP trunk (`CLIP.extract_features_*`), all NCHW. */
 export interface DenseFeatures {

@@ -1,5 +1,5 @@
 import { type Engine, maskPooling, mean, ShapeError, type StateDict, type Tensor } from "@fcclip/tensor-core";
-import type { DenseFeatures, MaskEmbeddings, VisualBackbone, VisualShape } from "../visual-backbone.js";
+import type { DenseFeatures, MaskEmbeddings, VisualBackbone, VisualShape, VisualWeights } from "../visual-backbone.js";
 import { type ConvNeXtShape, ConvNeXtTrunk } from "./trunk.js";
 import { ClipVisualHead } from "./visual-head.js";
 
@@ -42,7 +42,7 @@ export class ConvNeXtVisual implements VisualBackbone {
   /** prefix "visual." for open_clip files, "backbone.clip_model.visual." inside FC-CLIP weights. */
   static async load(
     engine: Engine,
-    weights: Parameters<typeof ConvNeXtTrunk.load>[1] & Pick<StateDict, "keys" | "info">,
+    weights: VisualWeights,
     prefix = "visual.",
     shape: ConvNeXtShape = inferConvNeXtShape(weights, prefix),
   ): Promise<ConvNeXtVisual> {

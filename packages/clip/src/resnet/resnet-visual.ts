@@ -1,5 +1,5 @@
-import { concat, type Engine, type StateDict, slice, type Tensor, type TensorSource } from "@fcclip/tensor-core";
-import type { DenseFeatures, MaskEmbeddings, VisualBackbone, VisualShape } from "../visual-backbone.js";
+import { concat, type Engine, slice, type Tensor } from "@fcclip/tensor-core";
+import type { DenseFeatures, MaskEmbeddings, VisualBackbone, VisualShape, VisualWeights } from "../visual-backbone.js";
 import { AttentionPool2d } from "./attention-pool.js";
 import { inferResNetShape, type ResNetShape, ResNetTrunk } from "./trunk.js";
 
@@ -23,7 +23,7 @@ export class ResNetVisual implements VisualBackbone {
   /** prefix "visual." for OpenAI/open_clip files, "backbone.clip_model.visual." inside FC-CLIP weights. */
   static async load(
     engine: Engine,
-    weights: TensorSource & Pick<StateDict, "keys" | "info">,
+    weights: VisualWeights,
     prefix = "visual.",
     shape: ResNetShape = inferResNetShape(weights, prefix),
   ): Promise<ResNetVisual> {

@@ -6,7 +6,7 @@ import { type Activation, activationPrelude, activationWgsl } from "../wgsl/erf.
 import { depthwiseConv2d } from "./conv2d-depthwise.js";
 import { im2colConv2d } from "./conv2d-im2col.js";
 import { matmul } from "./matmul/index.js";
-import { checkInput, checkRank, load } from "./util.js";
+import { checkInput, checkRank, load, sameShape } from "./util.js";
 
 export interface Conv2dOptions {
   bias?: Tensor;
@@ -71,7 +71,7 @@ export function conv2d(x: Tensor, w: Tensor, opts: Conv2dOptions = {}): Tensor {
   const pointwise = KH === 1 && KW === 1 && sh === 1 && sw === 1 && ph === 0 && pw === 0 && groups === 1;
   if (opts.residual || opts.residualActivation) {
     if (!pointwise) throw new ShapeError("conv2d: a fused residual is only supported for 1×1 stride-1 convolutions");
-    if (opts.residual && opts.residual.shape.join() !== [N, Co, Ho, Wo].join()) {
+    if (opts.residual && !sameShape(opts.residual.shape, [N, Co, Ho, Wo])) {
       throw new ShapeError(
         `conv2d: residual is ${fmtShape(opts.residual.shape)}, expected the output's shape [${N}, ${Co}, ${Ho}, ${Wo}]`,
       );
