@@ -60,6 +60,8 @@ export interface MaskEmbeddings {
   embeddings: Tensor;
   /** The mask-pooled trunk features before the head, when the family has such a stage (ConvNeXt). */
   pooled?: Tensor;
+  /** Per mask, 1 if it has a pixel with logit > 0, when the family reads the masks anyway (ResNet). */
+  nonEmpty?: Uint8Array;
 }
 
 /** How many bytes a trunk needs at a padded H×W input. */

@@ -48,8 +48,12 @@ describe("ResNet CLIP towers vs the PyTorch reference", async () => {
     const x = await upload("dense.input");
     const masks = await upload("dense.mask_logits");
     const f = visual.denseFeatures(x);
-    const { embeddings } = await visual.maskEmbeddings(f.clip_vis_dense, masks);
+    const { embeddings, nonEmpty } = await visual.maskEmbeddings(f.clip_vis_dense, masks);
     const want = await ref("dense.pooled_clip_feature");
+    // The masks with a positive pixel are exactly those PyTorch pools to a number.
+    expect(Array.from(nonEmpty!)).toEqual(
+      Array.from({ length: 7 }, (_, q) => (Number.isNaN(want.data[q * 40]!) ? 0 : 1)),
+    );
     expect(embeddings.shape).toEqual([7, 40]);
     const got = (await embeddings.read()) as Float32Array;
     const row = (a: Float32Array, q: number) => a.subarray(q * 40, q * 40 + 40);

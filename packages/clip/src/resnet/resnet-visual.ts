@@ -59,13 +59,19 @@ export class ResNetVisual implements VisualBackbone {
   async maskEmbeddings(clipVisDense: Tensor, maskLogits: Tensor): Promise<MaskEmbeddings> {
     const [, Q, h, w] = maskLogits.shape as [number, number, number, number];
     const logits = (await maskLogits.read()) as Float32Array;
-    const excluded = new Int32Array(Q * h * w);
-    for (let i = 0; i < excluded.length; i++) excluded[i] = logits[i]! > 0 ? 0 : 1;
+    const hw = h * w;
+    const excluded = new Int32Array(Q * hw);
+    const nonEmpty = new Uint8Array(Q);
+    for (let i = 0; i < excluded.length; i++) {
+      const inside = logits[i]! > 0;
+      excluded[i] = inside ? 0 : 1;
+      if (inside) nonEmpty[(i / hw) | 0] = 1;
+    }
     const e = clipVisDense.engine;
-    const mask = e.tensor(excluded, [Q, h * w]);
+    const mask = e.tensor(excluded, [Q, hw]);
     const embeddings = this.attnpool.maskPool(clipVisDense, mask);
     mask.dispose();
-    return { embeddings };
+    return { embeddings, nonEmpty };
   }
 
   dispose(): void {

@@ -251,13 +251,16 @@ export class FcclipModel {
       pooled.pooled?.dispose();
       pooled.embeddings.dispose();
     }
-    // ENSEMBLE_ON_VALID_MASK: which queries have a positive pixel at the CLIP resolution.
+    // ENSEMBLE_ON_VALID_MASK: which queries have a positive pixel at the CLIP resolution (the ResNet pool has read
+    // the masks already and says so).
     let valid: Uint8Array | undefined;
     if (cfg.ensembleOnValidMask) {
-      const m = (await mc.read()) as Float32Array;
-      const hw = dense.shape[2]! * dense.shape[3]!;
-      valid = new Uint8Array(Q);
-      for (let q = 0; q < Q; q++) valid[q] = m.subarray(q * hw, (q + 1) * hw).some((v) => v > 0) ? 1 : 0;
+      valid = pooled.nonEmpty;
+      if (!valid) {
+        const m = (await mc.read()) as Float32Array;
+        const hw = dense.shape[2]! * dense.shape[3]!;
+        valid = Uint8Array.from({ length: Q }, (_, q) => (m.subarray(q * hw, (q + 1) * hw).some((v) => v > 0) ? 1 : 0));
+      }
     }
     if (!intermediates) mc.dispose();
     const outLogits = new Float32Array(Q * K);
