@@ -1,5 +1,5 @@
 import { type Engine, type StateDict, TensorCoreError, toFloat32 } from "@fcclip/tensor-core";
-import { buildTextClassifier, ClipTextEncoder, type ClipTokenizer, type TextActivation } from "@fcclip/text-encoder";
+import { ClipTextEncoder, type ClipTokenizer, type TextActivation, TextClassifierCache } from "@fcclip/text-encoder";
 import { clipPreprocess } from "./image/clip-preprocess.js";
 import type { RgbImage } from "./image/rgb-image.js";
 import { loadVisualBackbone } from "./load-visual.js";
@@ -24,6 +24,8 @@ export interface ClipModelOptions {
 
 /** A CLIP (ConvNeXt or ResNet image tower, text tower) for embeddings and zero-shot classification. */
 export class ClipModel {
+  private readonly classifiers: TextClassifierCache;
+
   private constructor(
     readonly engine: Engine,
     readonly visual: VisualBackbone,
@@ -31,7 +33,9 @@ export class ClipModel {
     readonly tokenizer: ClipTokenizer,
     /** min(exp(logit_scale), 100) */
     readonly logitScale: number,
-  ) {}
+  ) {
+    this.classifiers = new TextClassifierCache(text, tokenizer);
+  }
 
   static async load(
     engine: Engine,
@@ -87,7 +91,7 @@ export class ClipModel {
     if (classes.length === 0 || classes.some((c) => c.length === 0))
       throw new TensorCoreError("classify: give at least one non-empty label");
     const image = await this.embedImage(img, opts.size);
-    const clf = await buildTextClassifier(this.text, this.tokenizer, classes, { templates: opts.templates });
+    const { classifier: clf } = await this.classifiers.get(classes, { templates: opts.templates });
     const logits: number[] = [];
     let row = 0;
     for (const n of clf.synonymsPerClass) {

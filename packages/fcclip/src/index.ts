@@ -1,6 +1,8 @@
 // The browser-safe API (no Node modules); file and image I/O for Node is in "@fcclip/core/node".
 
 export type { BufferNeeds } from "@fcclip/clip";
+// Text classifiers persist through a store; the interface is the text tower's, re-exported for the app and CLI.
+export type { ClassifierSource, ClassifierStore } from "@fcclip/text-encoder";
 export {
   ConfigError,
   type ConfigSource,
@@ -56,18 +58,14 @@ export {
   semSegMetrics,
 } from "./eval/semantic-metrics.js";
 export { type EnsembleInput, type EnsembleOutput, geometricEnsemble } from "./model/ensemble.js";
-export {
-  type ClassifierStore,
-  DEFAULT_CONFIG,
-  type FcclipConfig,
-  FcclipModel,
-  type SegmentOptions,
-  type SegmentResult,
-} from "./model/fcclip-model.js";
+export { DEFAULT_CONFIG, type FcclipConfig } from "./model/fcclip-config.js";
+export { FcclipModel, type SegmentOptions, type SegmentResult } from "./model/fcclip-model.js";
 export { AdapterLimitsError, bufferNeeds, checkAdapterLimits } from "./model/limits.js";
 export { classColor, type LegendEntry, renderOverlay } from "./output/overlay.js";
 export { encodePng } from "./output/png.js";
 export { type OutputFiles, resultFiles } from "./output/write-results.js";
+export { type FcclipModules, FcclipPipeline, type PipelineRun } from "./pipeline/fcclip-pipeline.js";
+export { FCCLIP_STAGES, type FcclipStage, type PipelineHooks, type StageTensor } from "./pipeline/stages.js";
 export { finalMaskLogits, type MaskGeometry } from "./postprocess/final-masks.js";
 export {
   type InferenceOptions,

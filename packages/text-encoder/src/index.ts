@@ -1,3 +1,8 @@
+export {
+  type ClassifierSource,
+  type ClassifierStore,
+  TextClassifierCache,
+} from "./classifier/classifier-cache.js";
 export { VILD_TEMPLATES } from "./classifier/templates.js";
 export { buildTextClassifier, type TextClassifier, type TextClassifierOptions } from "./classifier/text-classifier.js";
 export { TextEncoderError } from "./errors.js";

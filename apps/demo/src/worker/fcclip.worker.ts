@@ -1,5 +1,5 @@
 /// <reference lib="webworker" />
-import { FcclipModel, type FcclipWeights, loadFcclipWeights, resultFiles, seenMask } from "@fcclip/core";
+import { FCCLIP_STAGES, FcclipModel, type FcclipWeights, loadFcclipWeights, resultFiles, seenMask } from "@fcclip/core";
 import { Engine, type HostTensor } from "@fcclip/tensor-core";
 import type { ClipTokenizer } from "@fcclip/text-encoder";
 import { indexedDbStore } from "./classifier-store.js";
@@ -110,13 +110,12 @@ async function handle(id: number, req: Request): Promise<{ value: unknown; trans
       });
       timings.push([`text classifier (${clf.source})`, performance.now() - t0]);
       const image = { width: req.image.width, height: req.image.height, data: req.image.data };
-      const stages = ["backbone", "pixel decoder", "transformer decoder", "classifiers", "post-processing"];
       const seg = await m.segment(image, vocab, {
         seen,
         tasks: req.tasks,
         onStage: (s, ms) => {
           timings.push([s, ms]);
-          progress("segmenting", stages.indexOf(s) + 1, stages.length, "items");
+          progress("segmenting", FCCLIP_STAGES.indexOf(s) + 1, FCCLIP_STAGES.length, "items");
         },
       });
       t0 = performance.now();

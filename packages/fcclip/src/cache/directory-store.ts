@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { ClassifierStore } from "../model/fcclip-model.js";
+import type { ClassifierStore } from "@fcclip/text-encoder";
 
 /** $XDG_CACHE_HOME/fcclip, or ~/.cache/fcclip. */
 export function defaultCacheDir(): string {

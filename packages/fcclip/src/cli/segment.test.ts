@@ -5,6 +5,7 @@ import { bytesSource, SafetensorsFile } from "@fcclip/tensor-core";
 import { describe, expect, test } from "vitest";
 import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/shared.js";
 import { decodeImage } from "../image/decode.js";
+import { FCCLIP_STAGES } from "../pipeline/stages.js";
 import { CHELSEA, TINY, TINY_MODEL, TINY_SEGMENT_ARGS } from "../testing/oracle-tiny.js";
 import { run } from "./main.js";
 
@@ -95,7 +96,7 @@ describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARE
     expect(reports).toEqual(["chelsea.png: cold (first image: shader compiles included)", "again.png: warm"]);
     const cold = JSON.parse(readFileSync(join(out, "chelsea.profile.json"), "utf8"));
     const warm = JSON.parse(readFileSync(join(out, "again.profile.json"), "utf8"));
-    const stages = ["backbone", "pixel decoder", "transformer decoder", "classifiers", "post-processing"];
+    const stages = [...FCCLIP_STAGES];
     expect(cold.stages.map((s: { name: string }) => s.name)).toEqual(["text classifier", ...stages]);
     expect(warm.stages.map((s: { name: string }) => s.name)).toEqual(stages);
     for (const p of [cold, warm]) {

@@ -113,7 +113,7 @@ export async function segment(args: SegmentArgs): Promise<string[]> {
     }
     if (args.verbose) {
       args.log("timings (ms):");
-      for (const [k, v] of timings) args.log(`  ${k.padEnd(20)} ${v.toFixed(0)}`);
+      for (const [k, v] of timings) args.log(`  ${k.padEnd(26)} ${v.toFixed(0)}`);
     }
     return written;
   } finally {

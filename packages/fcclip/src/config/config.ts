@@ -1,6 +1,6 @@
 import { parse as parseYaml } from "yaml";
 import { FcclipError } from "../errors.js";
-import { DEFAULT_CONFIG, type FcclipConfig } from "../model/fcclip-model.js";
+import { DEFAULT_CONFIG, type FcclipConfig } from "../model/fcclip-config.js";
 import type { Task } from "../postprocess/inference.js";
 
 /** A config file or override that cannot be used. */

@@ -1,17 +1,6 @@
-const f = Math.fround;
+import { softmaxRows } from "./softmax-rows.js";
 
-/** softmax over `n` entries starting at `off`, in float32 steps, written to `out`. */
-function softmaxRow(x: Float32Array, off: number, n: number, out: Float32Array, outOff: number): void {
-  let max = Number.NEGATIVE_INFINITY;
-  for (let i = 0; i < n; i++) max = Math.max(max, x[off + i]!);
-  let sum = 0;
-  for (let i = 0; i < n; i++) {
-    const e = f(Math.exp(f(x[off + i]! - max)));
-    out[outOff + i] = e;
-    sum = f(sum + e);
-  }
-  for (let i = 0; i < n; i++) out[outOff + i] = f(out[outOff + i]! / sum);
-}
+const f = Math.fround;
 
 export interface EnsembleInput {
   /** [Q, K+1] in-vocabulary logits (last column void). */
@@ -60,9 +49,9 @@ export function geometricEnsemble(x: EnsembleInput): EnsembleOutput {
     const keep = x.valid ? x.valid[q]! : 1;
     const a = f(x.alpha * keep);
     const b = f(x.beta * keep);
-    softmaxRow(x.inLogits, q * (K + 1), K, inProbs, q * K);
-    softmaxRow(x.outLogits, q * K, K, outProbs, q * K);
-    softmaxRow(x.inLogits, q * (K + 1), K + 1, withVoid, 0);
+    softmaxRows(x.inLogits, 1, K, inProbs, q * (K + 1), q * K);
+    softmaxRows(x.outLogits, 1, K, outProbs, q * K, q * K);
+    softmaxRows(x.inLogits, 1, K + 1, withVoid, q * (K + 1));
     const pVoid = withVoid[K]!;
     isVoidProb[q] = pVoid;
     for (let c = 0; c < K; c++) {
@@ -73,7 +62,7 @@ export function geometricEnsemble(x: EnsembleInput): EnsembleOutput {
       const gu = f(f(Math.log(f(f(pin ** f(1 - b)) * f(pout ** b)))) * (1 - s));
       clsResults[q * K + c] = f(gs + gu);
     }
-    softmaxRow(clsResults, q * K, K, cls, 0);
+    softmaxRows(clsResults, 1, K, cls, q * K);
     const notVoid = f(1 - pVoid);
     for (let c = 0; c < K; c++) maskClsProbs[q * (K + 1) + c] = f(cls[c]! * notVoid);
     maskClsProbs[q * (K + 1) + K] = pVoid;

@@ -1,74 +1,27 @@
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
-import { bytesSource, openStateDict, toFloat32 } from "@fcclip/tensor-core";
 import { describe, expect, test } from "vitest";
 import { expectClose, testEngine } from "../../../tensor-core/src/testing/harness.js";
-import type { Vocabulary } from "../vocabulary/vocabulary.js";
-import { loadFcclipWeights } from "../weights/load.js";
-import { FcclipModel } from "./fcclip-model.js";
+import { loadResNetFixture, RESNET_META as meta } from "../testing/resnet-fixture.js";
 
 // A tiny FC-CLIP on a ResNet CLIP, from the files a user has: the heads (safetensors) and the CLIP as a half-precision
 // TorchScript archive like OpenAI's RN50.pt; references from fixtures/generate_resnet_fcclip.py.
-const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
-const meta = JSON.parse(readFileSync(join(FIXTURES, "resnet_fcclip_ref.json"), "utf8")) as {
-  seen: number[];
-  is_thing: boolean[];
-  synonyms: number[];
-  heads: number;
-  text_heads: number;
-  min_size: number;
-  max_size: number;
-  detections: number;
-  valid_queries: number;
-  segments: { id: number; isthing: boolean; category_id: number }[];
-};
-
 describe("FC-CLIP with a ResNet CLIP vs the PyTorch reference", async () => {
   const e = await testEngine();
-  const ref = await openStateDict(bytesSource(readFileSync(join(FIXTURES, "resnet_fcclip_ref.safetensors")), "ref"));
-  const get = async (k: string) => {
-    const t = await ref.read(`ref.${k}`);
-    return { shape: t.shape, data: toFloat32(t) };
-  };
 
   test("heads + TorchScript CLIP → every stage, then panoptic, semantic and instance outputs", async () => {
-    const weights = await loadFcclipWeights(
-      [
-        bytesSource(readFileSync(join(FIXTURES, "resnet_fcclip_heads.safetensors")), "resnet_fcclip_heads.safetensors"),
-        bytesSource(readFileSync(join(FIXTURES, "resnet_clip_tiny.pt")), "resnet_clip_tiny.pt"),
-      ],
-      { heads: meta.heads, textHeads: meta.text_heads },
-    );
+    const { model, weights, vocab, store, img, seen, get } = await loadResNetFixture(e);
     const a = weights.architecture;
     expect(a.clip.family).toBe("resnet");
     expect(a.clip.dims).toEqual([16, 32, 64, 128]);
     expect(a.clip.depths).toEqual([1, 1, 2, 1]);
     expect(a.clip.textActivation).toBe("quick_gelu");
     expect(weights.files.map((f) => f.layout)).toEqual(["fcclip", "open_clip"]);
-    const model = await FcclipModel.load(e, weights, null, {
-      minSize: meta.min_size,
-      maxSize: meta.max_size,
-      detectionsPerImage: meta.detections,
-    });
-    await weights.close();
     expect(model.config.ensembleOnValidMask).toBe(true);
 
-    const vocab: Vocabulary = {
-      name: "resnet-fixture",
-      classes: meta.synonyms.map((n, c) => ({
-        name: `class${c}`,
-        synonyms: Array.from({ length: n }, (_, s) => `class${c} synonym${s}`),
-        isThing: meta.is_thing[c]!,
-      })),
-    };
     // The reference's text classifier, handed over as a persisted one.
-    const classifier = (await get("classifier")).data;
-    const clf = await model.textClassifier(vocab, { store: { get: async () => classifier, set: async () => {} } });
+    const clf = await model.textClassifier(vocab, { store });
     expect(clf.source).toBe("store");
 
-    const image = await ref.read("ref.image");
-    const img = { width: image.shape[1]!, height: image.shape[0]!, data: new Uint8Array(image.bytes) };
-    const out = await model.segment(img, vocab, { seen: Uint8Array.from(meta.seen), dump: true });
+    const out = await model.segment(img, vocab, { seen, dump: true });
     const dumped = (k: string) => out.tensors!.get(k)!;
 
     for (const [ours, theirs, tol] of [

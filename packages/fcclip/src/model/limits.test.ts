@@ -1,6 +1,6 @@
 import { expect, test } from "vitest";
 import type { FcclipArchitecture } from "../weights/architecture.js";
-import { DEFAULT_CONFIG } from "./fcclip-model.js";
+import { DEFAULT_CONFIG } from "./fcclip-config.js";
 import { AdapterLimitsError, bufferNeeds, checkAdapterLimits } from "./limits.js";
 
 const convnextL = { clip: { dims: [192, 384, 768, 1536] } } as FcclipArchitecture;

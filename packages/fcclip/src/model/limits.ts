@@ -1,7 +1,7 @@
 import { type BufferNeeds, trunkBufferNeeds } from "@fcclip/clip";
 import { FcclipError } from "../errors.js";
 import type { FcclipArchitecture } from "../weights/architecture.js";
-import type { FcclipConfig } from "./fcclip-model.js";
+import type { FcclipConfig } from "./fcclip-config.js";
 
 /** The adapter cannot hold the buffers FC-CLIP needs at the configured input size. */
 export class AdapterLimitsError extends FcclipError {

@@ -1,4 +1,5 @@
 import { argmax, type Engine, matmul, type Tensor, unary } from "@fcclip/tensor-core";
+import { softmaxRows } from "../model/softmax-rows.js";
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
 import { finalMaskLogits, type MaskGeometry } from "./final-masks.js";
 import { packPositive, panopticAssign, queryStatistics } from "./kernels.js";
@@ -51,23 +52,6 @@ export interface InferenceOptions {
 
 const f = Math.fround;
 
-function softmaxRows(x: Float32Array, rows: number): Float32Array {
-  const n = x.length / rows;
-  const out = new Float32Array(x.length);
-  for (let r = 0; r < rows; r++) {
-    let max = Number.NEGATIVE_INFINITY;
-    for (let i = 0; i < n; i++) max = Math.max(max, x[r * n + i]!);
-    let sum = 0;
-    for (let i = 0; i < n; i++) {
-      const v = f(Math.exp(f(x[r * n + i]! - max)));
-      out[r * n + i] = v;
-      sum = f(sum + v);
-    }
-    for (let i = 0; i < n; i++) out[r * n + i] = f(out[r * n + i]! / sum);
-  }
-  return out;
-}
-
 /**
  * FC-CLIP's semantic, panoptic and instance inference at the original resolution (FCCLIP-SPEC §7.3–7.5, with the
  * mask logits resized before inference as in the panoptic/instance configs), streaming over pixel chunks so memory
@@ -85,7 +69,7 @@ export async function inference(
   const K = vocab.classes.length;
   const [Ho, Wo] = geo.original;
   const total = Ho * Wo;
-  const prob = softmaxRows(maskCls, Q);
+  const prob = softmaxRows(maskCls, Q, K + 1);
   const want = new Set(opts.tasks);
 
   // Panoptic: kept queries (label ≠ void, score > threshold), in query order.

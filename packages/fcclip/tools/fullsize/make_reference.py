@@ -141,7 +141,8 @@ def digest_of(t):
 
 
 def forward(m, chelsea, clf_void, num_templates, seen, is_thing, dump=None):
-    """One image through every stage, timed per stage as the bench's stages are; `dump` collects the intermediates."""
+    """One image through every stage, timed per stage under the names of our pipeline's stages (FCCLIP_STAGES); `dump`
+    collects the intermediates."""
     keep = dump if dump is not None else {}
     times = {}
     t0 = time.time()
@@ -156,21 +157,26 @@ def forward(m, chelsea, clf_void, num_templates, seen, is_thing, dump=None):
     keep["pixel_decoder.mask_features"] = mf
     for i, x in enumerate(ms):
         keep[f"pixel_decoder.multi_scale_features.{i}"] = x
-    times["pixel decoder"] = time.time() - t0
+    times["pixel_decoder"] = time.time() - t0
     t0 = time.time()
     logits, masks = m.decoder(ms, mf, clf_void, num_templates, dump)
-    times["transformer decoder"] = time.time() - t0
+    times["transformer_decoder"] = time.time() - t0
     t0 = time.time()
     mc = m.mask_for_pooling(masks, res[3])
+    emb = m.pooled_clip_feature(masks, res[3])
+    times["visual_prediction_forward"] = time.time() - t0
     keep["oov.mask_for_pooling"] = mc
-    if m.family == "convnext":
+    if m.family == "convnext" and dump is not None:
         keep["oov.mask_pooled_clip_feature"] = m.mask_pooling(res[3], mc)
-    keep["oov.pooled_clip_feature"] = m.pooled_clip_feature(masks, res[3])
-    out = m.out_vocab_logits(masks, res[3], clf_void, num_templates)
+    keep["oov.pooled_clip_feature"] = emb
+    t0 = time.time()
+    out = m.class_logits(emb, clf_void, m.W("backbone.clip_model.logit_scale"), num_templates)
+    times["get_classification_logits"] = time.time() - t0
     keep["oov.out_vocab_logits"] = out[..., :-1]
+    t0 = time.time()
     mask_cls = m.geometric_ensemble(logits, out, seen, valid=m.valid_masking(masks, res[3]))[0]
+    times["geometric_ensemble"] = time.time() - t0
     keep["ens.mask_cls_results"] = mask_cls[None]
-    times["classifiers"] = time.time() - t0
     t0 = time.time()
     Ho, Wo = chelsea.shape[:2]
     final = m.final_mask_logits(masks, images.shape[-2:], (h, w), (Ho, Wo))
@@ -181,7 +187,7 @@ def forward(m, chelsea, clf_void, num_templates, seen, is_thing, dump=None):
     pan, segments = m.panoptic_inference(mask_cls, final, is_thing)
     keep["out.panoptic_seg"] = pan
     inst = m.instance_inference(mask_cls, final, is_thing)
-    times["post-processing"] = time.time() - t0
+    times["inference"] = time.time() - t0
     return times, (images, (h, w), (Ho, Wo), pan, segments, inst)
 
 

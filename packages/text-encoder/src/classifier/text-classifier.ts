@@ -20,8 +20,6 @@ export interface TextClassifier {
   synonymsPerClass: number[];
 }
 
-const caches = new WeakMap<ClipTextEncoder, Map<string, TextClassifier>>();
-
 function normaliseRow(v: Float32Array, off: number, dim: number): void {
   let s = 0;
   for (let j = 0; j < dim; j++) s += v[off + j]! * v[off + j]!;
@@ -31,8 +29,8 @@ function normaliseRow(v: Float32Array, off: number, dim: number): void {
 
 /**
  * FC-CLIP's text classifier: every synonym × template prompt through the text tower, each prompt embedding
- * L2-normalised, averaged over the templates, L2-normalised again. Cached per (encoder weights, classes, templates):
- * a vocabulary is encoded once per loaded model.
+ * L2-normalised, averaged over the templates, L2-normalised again. Every call encodes; TextClassifierCache keeps
+ * the results.
  */
 export async function buildTextClassifier(
   encoder: ClipTextEncoder,
@@ -46,17 +44,6 @@ export async function buildTextClassifier(
   }
   if (templates.length === 0 || templates.some((t) => !t.includes("{}"))) {
     throw new TextEncoderError("text classifier: templates must be non-empty and contain '{}'");
-  }
-  const key = JSON.stringify([templates, classes]);
-  let cache = caches.get(encoder);
-  if (!cache) {
-    cache = new Map();
-    caches.set(encoder, cache);
-  }
-  const hit = cache.get(key);
-  if (hit) {
-    opts.onProgress?.(hit.rows * templates.length, hit.rows * templates.length);
-    return hit;
   }
   const synonyms = classes.flat();
   const prompts = synonyms.flatMap((s) => templates.map((t) => t.replace("{}", s)));
@@ -90,7 +77,5 @@ export async function buildTextClassifier(
     }
     normaliseRow(embeddings, s * dim, dim);
   }
-  const result = { embeddings, rows: synonyms.length, dim, synonymsPerClass: classes.map((c) => c.length) };
-  cache.set(key, result);
-  return result;
+  return { embeddings, rows: synonyms.length, dim, synonymsPerClass: classes.map((c) => c.length) };
 }

@@ -33,6 +33,24 @@ export function endTokenPositions(tokens: Int32Array, n: number): Int32Array {
   return eot;
 }
 
+const FINGERPRINT_KEYS = [
+  "text_projection",
+  "ln_final.weight",
+  "ln_final.bias",
+  "positional_embedding",
+  "transformer.resblocks.0.attn.in_proj_weight",
+];
+
+async function sha256(parts: readonly Uint8Array[]): Promise<Uint8Array> {
+  const total = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    total.set(p, o);
+    o += p.length;
+  }
+  return new Uint8Array(await crypto.subtle.digest("SHA-256", total));
+}
+
 /** Text tower sizes: convnext_large_d_320 has width 768, 16 layers, 12 heads, context 77, embed 768. */
 export interface TextTowerShape {
   width: number;
@@ -56,6 +74,11 @@ export class ClipTextEncoder {
   private constructor(
     readonly engine: Engine,
     readonly shape: TextTowerShape,
+    /**
+     * SHA-256 of a few of the tower's weight tensors (projection, final LayerNorm, positions, the first attention's
+     * input projection): identifies the weights for classifiers persisted between runs, without hashing them all.
+     */
+    readonly fingerprint: Uint8Array,
     private readonly tokenEmbedding: Tensor,
     private readonly positional: Tensor,
     private readonly blocks: ResidualBlockParams[],
@@ -75,9 +98,13 @@ export class ClipTextEncoder {
     const blocks: ResidualBlockParams[] = [];
     for (let i = 0; i < shape.layers; i++)
       blocks.push(await loadResidualBlock(engine, source, `${prefix}transformer.resblocks.${i}.`));
+    const fingerprint = await sha256(
+      await Promise.all(FINGERPRINT_KEYS.map(async (k) => (await source.read(`${prefix}${k}`)).bytes)),
+    );
     return new ClipTextEncoder(
       engine,
       shape,
+      fingerprint,
       await load("token_embedding.weight"),
       await load("positional_embedding"),
       blocks,
