@@ -6,7 +6,6 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { mergeVocabularies } from "@fcclip/core";
 import { decodeImage, loadVocabulary } from "@fcclip/core/node";
 import { type Browser, type BrowserContext, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
@@ -277,12 +276,8 @@ describe.skipIf(missing)(`the demo app in Chromium (${missing ?? "oracle tiny mo
     await expect
       .poll(() => page.textContent("#vocab-summary"))
       .toBe("150 classes (100 things, 50 stuff): 64 seen in COCO training (α = 0.4), 86 unseen (β = 0.8)");
-    const vocabDir = join(SHARED, "data", "vocab");
-    const merged = mergeVocabularies(
-      "coco_ade20k",
-      await loadVocabulary("coco_panoptic", vocabDir),
-      await loadVocabulary("ade20k_150", vocabDir),
-    );
+    // The browser app and the CLI read the data folder through the same DataFolder.
+    const merged = await loadVocabulary("coco_ade20k", join(SHARED, "data"));
     await page.selectOption("#vocab-preset", "coco_ade20k");
     await expect
       .poll(() => page.textContent("#vocab-summary"))

@@ -11,6 +11,16 @@ export {
   resolveConfigFrom,
   urlConfigSource,
 } from "./config/config.js";
+export {
+  DATA_FILES,
+  DataFileError,
+  DataFolder,
+  type DataReader,
+  PRESETS,
+  type Preset,
+  TRAINING_VOCABULARY,
+} from "./data/data-folder.js";
+export { urlData } from "./data/url-data.js";
 export { FcclipError } from "./errors.js";
 export {
   AREA_RANGES,

@@ -2,6 +2,7 @@
 
 export { defaultCacheDir, directoryStore } from "./cache/directory-store.js";
 export { fileConfigSource, resolveConfig } from "./config/config-files.js";
+export { directoryData } from "./data/directory-data.js";
 export {
   DatasetError,
   type DatasetImage,
@@ -28,4 +29,4 @@ export {
 } from "./eval/runner.js";
 export { type DatasetMetrics, type SummaryCategory, summarize } from "./eval/summary.js";
 export { applyOrientation, decodeImage, ImageDecodeError, jpegOrientation } from "./image/decode.js";
-export { loadVocabulary, PRESETS } from "./vocabulary/vocabulary-files.js";
+export { loadVocabulary } from "./vocabulary/vocabulary-files.js";

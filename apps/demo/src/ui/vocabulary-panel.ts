@@ -1,3 +1,4 @@
+import type { Preset } from "@fcclip/core";
 import type { VocabularySpec } from "../worker/protocol.js";
 import { $, type Page } from "./page.js";
 
@@ -5,7 +6,7 @@ import { $, type Page } from "./page.js";
 export function vocabularySpec(): VocabularySpec {
   const preset = $<HTMLSelectElement>("vocab-preset").value;
   if (preset === "custom") return { text: $<HTMLTextAreaElement>("vocab-text").value };
-  return { preset: preset as "coco_panoptic" | "ade20k_150" | "coco_ade20k" };
+  return { preset: preset as Preset };
 }
 
 function badges(c: { isThing: boolean; seen: boolean }): HTMLElement {

@@ -1,9 +1,17 @@
 /// <reference lib="webworker" />
-import { FCCLIP_STAGES, FcclipModel, type FcclipWeights, loadFcclipWeights, resultFiles, seenMask } from "@fcclip/core";
+import {
+  type DataFolder,
+  FCCLIP_STAGES,
+  FcclipModel,
+  type FcclipWeights,
+  loadFcclipWeights,
+  parseInlineVocabulary,
+  resultFiles,
+  urlData,
+} from "@fcclip/core";
 import { Engine, type HostTensor } from "@fcclip/tensor-core";
 import type { ClipTokenizer } from "@fcclip/text-encoder";
 import { indexedDbStore } from "./classifier-store.js";
-import { DataFiles } from "./data-files.js";
 import { forgetCached, importModel, listCached, openCached, type Progress } from "./model-files.js";
 import type { CachedModel, ModelInfo, Replies, Request, VocabularySpec, WorkerMessage } from "./protocol.js";
 
@@ -13,7 +21,7 @@ const scope = self as unknown as DedicatedWorkerGlobalScope;
 const post = (m: WorkerMessage, transfer: Transferable[] = []) => scope.postMessage(m, transfer);
 
 let engine: Promise<Engine> | undefined;
-let data: DataFiles | undefined;
+let data: DataFolder | undefined;
 let tokenizer: Promise<ClipTokenizer> | undefined;
 let model: FcclipModel | undefined;
 const store = indexedDbStore();
@@ -61,8 +69,8 @@ function describeAdapter(e: Engine): string {
 
 async function vocabulary(spec: VocabularySpec) {
   const d = need(data, "init first");
-  const vocab = await d.vocabulary(spec);
-  const seen = seenMask(vocab, await d.trainingSynonyms());
+  const vocab = "text" in spec ? parseInlineVocabulary(spec.text) : await d.vocabulary(spec.preset);
+  const seen = await d.seen(vocab);
   return { vocab, seen };
 }
 
@@ -70,7 +78,10 @@ async function handle(id: number, req: Request): Promise<{ value: unknown; trans
   const progress: Progress = (stage, done, total, unit) => post({ id, kind: "progress", stage, done, total, unit });
   switch (req.type) {
     case "init": {
-      data = new DataFiles(req.dataUrl);
+      data = urlData(
+        req.dataUrl,
+        "put FC-CLIP's data files in the app's data folder (see the README) or pass ?data=URL",
+      );
       tokenizer = data.tokenizer();
       tokenizer.catch(() => {});
       engine ??= Engine.create();

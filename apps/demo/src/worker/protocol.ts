@@ -1,10 +1,10 @@
-import type { ResolvedConfig, Segmentation, Task } from "@fcclip/core";
+import type { Preset, ResolvedConfig, Segmentation, Task } from "@fcclip/core";
 
 /** Where model files come from: absolute URLs (fetched by the worker) or files the user picked. */
 export type ModelSource = { kind: "url"; url: string } | { kind: "file"; file: File };
 
 /** A vocabulary preset (read from the data folder) or the user's own classes (`;` classes, `,` synonyms, `stuff:`). */
-export type VocabularySpec = { preset: "coco_panoptic" | "ade20k_150" | "coco_ade20k" } | { text: string };
+export type VocabularySpec = { preset: Preset } | { text: string };
 
 export interface CachedModel {
   key: string;

@@ -179,7 +179,7 @@ describe.skipIf(!HAS_SHARED)(`fcclip segment (${HAS_SHARED ? "oracle" : NO_SHARE
       ),
     ).toBe(2);
     expect(lines.at(-1)).toMatch(
-      /missing files: .*a\.pth, .*b\.bin, .*coco_panoptic_with_prompt_eng\.txt, .*bpe_simple_vocab_16e6\.txt\.gz, .*meta.coco_panoptic\.json/,
+      /missing files: .*a\.pth, .*b\.bin, .*bpe_simple_vocab_16e6\.txt\.gz, .*coco_panoptic_with_prompt_eng\.txt, .*meta.coco_panoptic\.json/,
     );
     expect(lines.every((l) => !l.includes("\n"))).toBe(true);
     expect(readdirSync(out)).toEqual([]);

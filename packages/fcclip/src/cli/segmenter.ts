@@ -4,13 +4,14 @@ import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { RgbImage } from "@fcclip/clip";
 import { Engine, fileSource, type HostTensor, type Profile } from "@fcclip/tensor-core";
-import { ClipTokenizer } from "@fcclip/text-encoder";
 import { directoryStore } from "../cache/directory-store.js";
 import { resolveConfig } from "../config/config-files.js";
+import { DataFolder } from "../data/data-folder.js";
+import { directoryData } from "../data/directory-data.js";
 import { FcclipModel, type SegmentResult } from "../model/fcclip-model.js";
 import type { Task } from "../postprocess/inference.js";
-import { seenMask, type Vocabulary, vocabularyFromFile } from "../vocabulary/vocabulary.js";
-import { loadVocabulary, PRESETS } from "../vocabulary/vocabulary-files.js";
+import type { Vocabulary } from "../vocabulary/vocabulary.js";
+import { loadVocabulary } from "../vocabulary/vocabulary-files.js";
 import { loadFcclipWeights } from "../weights/load.js";
 import { progressBar } from "./progress.js";
 import { UsageError } from "./usage-error.js";
@@ -22,7 +23,7 @@ export interface ModelArgs {
   configFile?: string;
   opts: [string, string][];
   vocab: string;
-  /** Laid out like FC-CLIP's data: vocab/*_with_prompt_eng.txt, vocab/meta/*.json, tokenizer/bpe_simple_vocab_16e6.txt.gz. */
+  /** FC-CLIP's data folder (DATA_FILES: vocab/*_with_prompt_eng.txt, vocab/meta/*.json, the BPE vocabulary). */
   dataDir: string;
   /** Where text classifiers persist between runs (null: no cache). */
   cacheDir: string | null;
@@ -45,14 +46,8 @@ export function checkModelFiles(args: ModelArgs, more: readonly string[] = []): 
   const needed = [
     args.weights,
     ...(args.clipWeights ? [args.clipWeights] : []),
-    join(args.dataDir, "vocab", "coco_panoptic_with_prompt_eng.txt"),
-    join(args.dataDir, "tokenizer", "bpe_simple_vocab_16e6.txt.gz"),
-    ...((PRESETS as readonly string[]).includes(args.vocab)
-      ? [
-          join(args.dataDir, "vocab", `${args.vocab}_with_prompt_eng.txt`),
-          join(args.dataDir, "vocab", "meta", `${args.vocab}.json`),
-        ]
-      : []),
+    ...DataFolder.requiredFiles(args.vocab).map((p) => join(args.dataDir, p)),
+    ...(args.vocab.endsWith(".txt") ? [args.vocab] : []),
     ...more,
   ];
   const missing = [...new Set(needed)].filter((p) => !existsSync(p));
@@ -68,13 +63,8 @@ export async function vocabularyWithSeen(
   spec: string,
   dataDir: string,
 ): Promise<{ vocab: Vocabulary; seen: Uint8Array }> {
-  const vocab = await loadVocabulary(spec, join(dataDir, "vocab"));
-  const cocoPath = join(dataDir, "vocab", "coco_panoptic_with_prompt_eng.txt");
-  const coco = vocabularyFromFile(
-    "coco_panoptic",
-    new TextDecoder().decode(await readInput(cocoPath, "the COCO training vocabulary (it defines seen classes)")),
-  );
-  return { vocab, seen: seenMask(vocab, new Set(coco.classes.flatMap((c) => c.synonyms))) };
+  const vocab = await loadVocabulary(spec, dataDir);
+  return { vocab, seen: await directoryData(dataDir).seen(vocab) };
 }
 
 export interface Segmenter {
@@ -102,9 +92,7 @@ export async function openSegmenter(
   const loaded = await vocabularyWithSeen(args.vocab, args.dataDir);
   const vocab = args.adjust ? args.adjust(loaded.vocab) : loaded.vocab;
   const seen = loaded.seen;
-  const tokenizer = await ClipTokenizer.fromGzip(
-    await readInput(join(args.dataDir, "tokenizer", "bpe_simple_vocab_16e6.txt.gz"), "the CLIP BPE vocabulary"),
-  );
+  const tokenizer = await directoryData(args.dataDir).tokenizer();
   const paths = [args.weights, ...(args.clipWeights ? [args.clipWeights] : [])];
   const sources = await Promise.all(
     paths.map((p) =>

@@ -27,7 +27,7 @@ describe.skipIf(!HAS_SHARED)(`FC-CLIP end to end on the oracle (${HAS_SHARED ? "
     );
     const model = await FcclipModel.load(e, weights, tokenizer, { minSize: 160, maxSize: 288 });
     await weights.close();
-    const vocab = await loadVocabulary("coco_panoptic", join(SHARED, "data", "vocab"));
+    const vocab = await loadVocabulary("coco_panoptic", join(SHARED, "data"));
     const seen = seenMask(vocab, new Set(vocab.classes.flatMap((c) => c.synonyms)));
     const img = decodeImage(readFileSync(join(TINY, "images", "chelsea.png")));
     const out = await model.segment(img, vocab, { seen, dump: true });

@@ -5,7 +5,7 @@ import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/
 import { mergeVocabularies, parseInlineVocabulary, seenMask, VocabularyError } from "./vocabulary.js";
 import { loadVocabulary } from "./vocabulary-files.js";
 
-const DATA = join(SHARED, "data", "vocab");
+const DATA = join(SHARED, "data");
 
 test("inline vocabularies: classes, synonyms, stuff marker, errors", () => {
   const v = parseInlineVocabulary("cat, kitty;sofa,couch ; stuff:sky,clouds");
