@@ -1,4 +1,4 @@
-import { type Engine, type StateDict, TensorCoreError, toFloat32 } from "@fcclip/tensor-core";
+import { type Engine, l2Normalize, type StateDict, TensorCoreError, toFloat32 } from "@fcclip/tensor-core";
 import { ClipTextEncoder, type ClipTokenizer, type TextActivation, TextClassifierCache } from "@fcclip/text-encoder";
 import { clipPreprocess } from "./image/clip-preprocess.js";
 import type { RgbImage } from "./image/rgb-image.js";
@@ -65,11 +65,10 @@ export class ClipModel {
   /** Unit-norm image embedding of an RGB image, with open_clip's eval preprocessing (default: the tower's image size). */
   async embedImage(img: RgbImage, size = this.visual.imageSize): Promise<Float32Array> {
     const e = this.engine;
-    const y = e.scope(() => this.visual.encodeImage(clipPreprocess(e, img, size)));
-    const v = await y.read();
+    const y = e.scope(() => l2Normalize(this.visual.encodeImage(clipPreprocess(e, img, size))));
+    const v = await y.readFloat();
     y.dispose();
-    const n = Math.hypot(...v);
-    return v.map((x) => x / n) as Float32Array;
+    return v;
   }
 
   /**

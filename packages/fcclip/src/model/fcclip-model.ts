@@ -1,6 +1,6 @@
 import { loadVisualBackbone, type RgbImage, type VisualBackbone } from "@fcclip/clip";
 import { FcclipTransformerDecoder, MSDeformAttnPixelDecoder } from "@fcclip/mask2former";
-import { type Engine, toFloat32 } from "@fcclip/tensor-core";
+import { type Engine, type Tensor, toFloat32, uploadHost } from "@fcclip/tensor-core";
 import {
   type ClassifierSource,
   type ClassifierStore,
@@ -50,16 +50,15 @@ export class FcclipModel {
     private readonly tokenizer: ClipTokenizer | null,
     private readonly pixelDecoder: MSDeformAttnPixelDecoder,
     private readonly decoder: FcclipTransformerDecoder,
-    voidEmbedding: Float32Array,
+    private readonly voidEmbedding: Tensor,
     clipTemperature: number,
   ) {
     this.classifiers = new TextClassifierCache(text, tokenizer);
-    const n = Math.max(Math.hypot(...voidEmbedding), 1e-12);
     this.pipeline = new FcclipPipeline(engine, config, {
       visual,
       pixelDecoder,
       decoder,
-      voidEmbedding: voidEmbedding.map((v) => v / n),
+      voidEmbedding,
       clipTemperature,
     });
   }
@@ -92,7 +91,7 @@ export class FcclipModel {
       layers: a.decoder.layers,
     });
     const scale = toFloat32(await weights.read(`${clip}logit_scale`))[0]!;
-    const voidEmbedding = toFloat32(await weights.read("void_embedding.weight"));
+    const voidEmbedding = uploadHost(engine, await weights.read("void_embedding.weight"));
     cfg.ensembleOnValidMask ??= visual.shape.family === "resnet";
     return new FcclipModel(
       engine,
@@ -159,5 +158,6 @@ export class FcclipModel {
     this.text.dispose();
     this.pixelDecoder.dispose();
     this.decoder.dispose();
+    this.voidEmbedding.dispose();
   }
 }

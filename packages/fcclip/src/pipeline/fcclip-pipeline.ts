@@ -5,7 +5,7 @@ import {
   getClassificationLogits,
   type MSDeformAttnPixelDecoder,
 } from "@fcclip/mask2former";
-import { type Engine, interpolate, ShapeError, type Tensor } from "@fcclip/tensor-core";
+import { concat, type Engine, interpolate, l2Normalize, ShapeError, type Tensor } from "@fcclip/tensor-core";
 import type { TextClassifier } from "@fcclip/text-encoder";
 import { geometricEnsemble } from "../model/ensemble.js";
 import type { FcclipConfig } from "../model/fcclip-config.js";
@@ -20,8 +20,8 @@ export interface FcclipModules {
   visual: VisualBackbone;
   pixelDecoder: MSDeformAttnPixelDecoder;
   decoder: FcclipTransformerDecoder;
-  /** void_embedding.weight [1, D], L2-normalised: T' ends with it. */
-  voidEmbedding: Float32Array;
+  /** void_embedding.weight [1, D]: T' ends with it, L2-normalised. */
+  voidEmbedding: Tensor;
   /** min(exp(clip logit_scale), 100): the out-of-vocabulary classifier's temperature. */
   clipTemperature: number;
 }
@@ -92,11 +92,15 @@ export class FcclipPipeline {
     try {
       // T': one unit row per synonym, then the normalised void embedding (get_classification_logits' classifier).
       const { classifier } = r;
-      const rows = new Float32Array((classifier.rows + 1) * classifier.dim);
-      rows.set(classifier.embeddings);
-      rows.set(m.voidEmbedding, classifier.rows * classifier.dim);
       const clf: ClassifierInput = {
-        embeddings: own(e.tensor(rows, [classifier.rows + 1, classifier.dim])),
+        embeddings: own(
+          e.scope(() =>
+            concat(
+              [e.tensor(classifier.embeddings, [classifier.rows, classifier.dim]), l2Normalize(m.voidEmbedding)],
+              0,
+            ),
+          ),
+        ),
         synonymsPerClass: classifier.synonymsPerClass,
       };
 
