@@ -1,3 +1,5 @@
+/** Mask2Former's name for the engine's masked-attention mask from mask logits. */
+export { attentionMaskFromLogits as attentionMask } from "@fcclip/tensor-core";
 export { type EncoderLayerParams, encoderLayer } from "./pixel-decoder/encoder-layer.js";
 export {
   type LevelGeometry,
@@ -12,7 +14,6 @@ export {
   type PixelDecoderOutput,
 } from "./pixel-decoder/pixel-decoder.js";
 export { positionEmbedding, sinePositionEmbedding } from "./pixel-decoder/position-embedding.js";
-export { attentionMask } from "./transformer-decoder/attention-mask.js";
 export {
   type ClassifierInput,
   getClassificationLogits,

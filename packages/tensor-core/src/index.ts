@@ -35,6 +35,7 @@ export {
   storageDecls,
   WG1D,
 } from "./kernel.js";
+export { attentionMaskFromLogits } from "./ops/attention-mask-from-logits.js";
 export { avgPool2d } from "./ops/avg-pool2d.js";
 export { add, type BinaryOp, binary, div, maximum, minimum, mul, pow, sub } from "./ops/binary.js";
 export { type Conv2dOptions, conv2d } from "./ops/conv2d.js";
