@@ -44,13 +44,16 @@ export { embedding } from "./ops/embedding.js";
 export { axisTable, type InterpolateOptions, interpolate } from "./ops/interpolate.js";
 export { l2Normalize } from "./ops/l2-normalize.js";
 export { maskPooling } from "./ops/mask-pooling.js";
+export { maskStatistics } from "./ops/mask-statistics.js";
 export { type MatmulOptions, matmul } from "./ops/matmul/index.js";
 export { MatrixTexture } from "./ops/matrix-texture.js";
 export { msDeformAttnSample } from "./ops/ms-deform-attn.js";
 export { groupNorm, type LayerNormOptions, layerNorm } from "./ops/norm.js";
+export { packPositiveBits } from "./ops/pack-positive-bits.js";
 export { argmax, max, mean, type ReduceOp, reduce, sum, topk } from "./ops/reduce.js";
 export { type AttentionOptions, attention, type SoftmaxOptions, softmax } from "./ops/softmax.js";
 export { affine, gelu, relu, sigmoid, type UnaryOp, unary } from "./ops/unary.js";
+export { weightedSigmoidArgmax } from "./ops/weighted-sigmoid-argmax.js";
 export {
   type DispatchTiming,
   type KindSummary,

@@ -1,7 +1,15 @@
-import { argmax, type Engine, matmul, type Tensor, unary } from "@fcclip/tensor-core";
+import {
+  argmax,
+  type Engine,
+  matmul,
+  packPositiveBits as packPositive,
+  weightedSigmoidArgmax as panopticAssign,
+  maskStatistics as queryStatistics,
+  type Tensor,
+  unary,
+} from "@fcclip/tensor-core";
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
 import { finalMaskLogits, type MaskGeometry } from "./final-masks.js";
-import { packPositive, panopticAssign, queryStatistics } from "./kernels.js";
 import { type Rle, rleColumnMajor } from "./rle.js";
 
 export type Task = "panoptic" | "semantic" | "instance";
