@@ -1,6 +1,11 @@
 // The browser-safe API (no Node modules); file and image I/O for Node is in "@fcclip/core/node".
 
 export type { BufferNeeds } from "@fcclip/clip";
+/** FC-CLIP's names for the engine's fused resize → crop → resize of mask logits and its geometry. */
+export {
+  type ResizeCropGeometry as MaskGeometry,
+  resizeCropResize as finalMaskLogits,
+} from "@fcclip/tensor-core";
 export {
   ConfigError,
   type ConfigSource,
@@ -68,7 +73,6 @@ export { AdapterLimitsError, bufferNeeds, checkAdapterLimits } from "./model/lim
 export { classColor, type LegendEntry, renderOverlay } from "./output/overlay.js";
 export { encodePng } from "./output/png.js";
 export { type OutputFiles, resultFiles } from "./output/write-results.js";
-export { finalMaskLogits, type MaskGeometry } from "./postprocess/final-masks.js";
 export {
   type InferenceOptions,
   type InstancePrediction,

@@ -51,6 +51,7 @@ export { msDeformAttnSample } from "./ops/ms-deform-attn.js";
 export { groupNorm, type LayerNormOptions, layerNorm } from "./ops/norm.js";
 export { packPositiveBits } from "./ops/pack-positive-bits.js";
 export { argmax, max, mean, type ReduceOp, reduce, sum, topk } from "./ops/reduce.js";
+export { type ResizeCropGeometry, resizeCropResize } from "./ops/resize-crop-resize.js";
 export { type AttentionOptions, attention, type SoftmaxOptions, softmax } from "./ops/softmax.js";
 export { affine, gelu, relu, sigmoid, type UnaryOp, unary } from "./ops/unary.js";
 export { weightedSigmoidArgmax } from "./ops/weighted-sigmoid-argmax.js";

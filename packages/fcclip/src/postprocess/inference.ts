@@ -1,6 +1,8 @@
 import {
   argmax,
   type Engine,
+  resizeCropResize as finalMaskLogits,
+  type ResizeCropGeometry as MaskGeometry,
   matmul,
   packPositiveBits as packPositive,
   weightedSigmoidArgmax as panopticAssign,
@@ -9,7 +11,6 @@ import {
   unary,
 } from "@fcclip/tensor-core";
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
-import { finalMaskLogits, type MaskGeometry } from "./final-masks.js";
 import { type Rle, rleColumnMajor } from "./rle.js";
 
 export type Task = "panoptic" | "semantic" | "instance";

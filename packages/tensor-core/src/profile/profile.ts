@@ -66,7 +66,7 @@ const KINDS: readonly [RegExp, string][] = [
   [/^(copy_strided|cat|cast|fill|embedding)$/, "copies / permutes"],
   [/^(unary|binary)_/, "elementwise"],
   [/^(reduce_|topk$)/, "reductions"],
-  [/^(mask_statistics|weighted_sigmoid_argmax|pack_positive_bits)$/, "post-processing"],
+  [/^(resize_crop_resize|mask_statistics|weighted_sigmoid_argmax|pack_positive_bits)$/, "post-processing"],
 ];
 
 /** The kind of a tensor-core program; a name not listed is its own kind. */
