@@ -76,7 +76,6 @@ export { encodePng } from "./output/png.js";
 export { type OutputFiles, resultFiles } from "./output/write-results.js";
 export { type FcclipModules, FcclipPipeline, type PipelineRun } from "./pipeline/fcclip-pipeline.js";
 export { FCCLIP_STAGES, type FcclipStage, type PipelineHooks, type StageTensor } from "./pipeline/stages.js";
-export { finalMaskLogits, type MaskGeometry } from "./postprocess/final-masks.js";
 export {
   type InferenceOptions,
   type InstancePrediction,

@@ -12,7 +12,6 @@ export {
   type PixelDecoderOutput,
 } from "./pixel-decoder/pixel-decoder.js";
 export { positionEmbedding, sinePositionEmbedding } from "./pixel-decoder/position-embedding.js";
-export { attentionMask } from "./transformer-decoder/attention-mask.js";
 export {
   type ClassifierInput,
   getClassificationLogits,

@@ -18,6 +18,11 @@ export class DisposedTensorError extends TensorCoreError {
   override name = "DisposedTensorError";
 }
 
+/** No kernel variant of an op can run the call on this kernel flavor (an op's variant list does not cover it). */
+export class KernelVariantError extends TensorCoreError {
+  override name = "KernelVariantError";
+}
+
 /** A buffer would exceed the adapter's limits (maxBufferSize, or a binding over maxStorageBufferBindingSize). */
 export class BufferSizeError extends TensorCoreError {
   override name = "BufferSizeError";

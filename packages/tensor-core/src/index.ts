@@ -35,6 +35,7 @@ export {
   storageDecls,
   WG1D,
 } from "./kernel.js";
+export { attentionMaskFromLogits } from "./ops/attention-mask-from-logits.js";
 export { avgPool2d } from "./ops/avg-pool2d.js";
 export { add, type BinaryOp, binary, div, maximum, minimum, mul, pow, sub } from "./ops/binary.js";
 export { type Conv2dOptions, conv2d } from "./ops/conv2d.js";
@@ -43,13 +44,17 @@ export { embedding } from "./ops/embedding.js";
 export { axisTable, type InterpolateOptions, interpolate } from "./ops/interpolate.js";
 export { l2Normalize } from "./ops/l2-normalize.js";
 export { maskPooling } from "./ops/mask-pooling.js";
+export { maskStatistics } from "./ops/mask-statistics.js";
 export { type MatmulOptions, matmul } from "./ops/matmul/index.js";
 export { MatrixTexture } from "./ops/matrix-texture.js";
 export { msDeformAttnSample } from "./ops/ms-deform-attn.js";
 export { groupNorm, type LayerNormOptions, layerNorm } from "./ops/norm.js";
+export { packPositiveBits } from "./ops/pack-positive-bits.js";
 export { argmax, max, mean, type ReduceOp, reduce, sum, topk } from "./ops/reduce.js";
+export { type ResizeCropGeometry, resizeCropResize } from "./ops/resize-crop-resize.js";
 export { type AttentionOptions, attention, type SoftmaxOptions, softmax } from "./ops/softmax.js";
 export { affine, gelu, relu, sigmoid, type UnaryOp, unary } from "./ops/unary.js";
+export { weightedSigmoidArgmax } from "./ops/weighted-sigmoid-argmax.js";
 export {
   type DispatchTiming,
   type KindSummary,

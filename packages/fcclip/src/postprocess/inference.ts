@@ -1,8 +1,17 @@
-import { argmax, type Engine, matmul, type Tensor, unary } from "@fcclip/tensor-core";
+import {
+  argmax,
+  type Engine,
+  resizeCropResize as finalMaskLogits,
+  type ResizeCropGeometry as MaskGeometry,
+  matmul,
+  packPositiveBits as packPositive,
+  weightedSigmoidArgmax as panopticAssign,
+  maskStatistics as queryStatistics,
+  type Tensor,
+  unary,
+} from "@fcclip/tensor-core";
 import { softmaxRows } from "../model/softmax-rows.js";
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
-import { finalMaskLogits, type MaskGeometry } from "./final-masks.js";
-import { packPositive, panopticAssign, queryStatistics } from "./kernels.js";
 import { type Rle, rleColumnMajor } from "./rle.js";
 
 export type Task = "panoptic" | "semantic" | "instance";

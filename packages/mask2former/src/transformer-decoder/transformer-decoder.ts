@@ -1,5 +1,6 @@
 import {
   add,
+  attentionMaskFromLogits,
   type Engine,
   interpolate,
   layerNorm,
@@ -14,7 +15,6 @@ import {
   toFloat32,
 } from "@fcclip/tensor-core";
 import { positionEmbedding } from "../pixel-decoder/position-embedding.js";
-import { attentionMask } from "./attention-mask.js";
 import { type ClassifierInput, getClassificationLogits } from "./class-logits.js";
 import {
   disposeMultiHeadAttention,
@@ -154,7 +154,7 @@ export class FcclipTransformerDecoder {
     let mask: Tensor | null = null;
     if (target) {
       const resized = interpolate(masks, { size: target }).reshape([Q, target[0] * target[1]]);
-      mask = attentionMask(resized);
+      mask = attentionMaskFromLogits(resized);
     }
     return { o, masks, classEmbed, pooledProj, mask };
   }

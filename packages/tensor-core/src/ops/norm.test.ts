@@ -1,7 +1,7 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { ShapeError } from "../errors.js";
 import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
-import { groupNorm, layerNorm } from "./norm.js";
+import { groupNorm, LAYER_NORM_VARIANTS, layerNorm } from "./norm.js";
 
 // Both kernel flavors run on any adapter: one invocation per row (CPU adapters) and one workgroup per row (GPUs).
 describe.each(["cpu", "gpu"] as const)("LayerNorm / GroupNorm vs PyTorch (%s flavor)", async (flavor) => {
@@ -21,6 +21,21 @@ describe.each(["cpu", "gpu"] as const)("LayerNorm / GroupNorm vs PyTorch (%s fla
       y.dispose();
     });
   }
+
+  test(`runs the ${flavor} flavor's variant for last-axis rows; channels-first maps keep one invocation per row`, () => {
+    const spies = LAYER_NORM_VARIANTS.map((v) => [v.name, vi.spyOn(v, "encode")] as const);
+    const used = (axis: number) => {
+      e.scope(() => layerNorm(e.zeros([2, 3, 4]), null, null, { axis }));
+      const names = spies.filter(([, s]) => s.mock.calls.length > 0).map(([name]) => name);
+      for (const [, s] of spies) s.mockClear();
+      return names;
+    };
+    const lastAxis = used(-1);
+    const channelsFirst = used(1);
+    for (const [, s] of spies) s.mockRestore();
+    expect(lastAxis).toEqual([flavor === "gpu" ? "workgroup-rows" : "invocation-rows"]);
+    expect(channelsFirst).toEqual(["invocation-rows"]);
+  });
 
   test("wrong affine length and indivisible groups are ShapeErrors", () => {
     const x = e.zeros([2, 6, 3]);

@@ -1,9 +1,20 @@
 import { ShapeError } from "../errors.js";
-import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
+import {
+  type BufferBinding,
+  enableF16,
+  FLAT_ID,
+  grid,
+  MAIN_1D,
+  type Param,
+  paramsStruct,
+  storageDecls,
+  WG1D,
+} from "../kernel.js";
 import { fmtShape, normAxis, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { mainRows, ROW_WG, WORKGROUP_REDUCE } from "../wgsl/workgroup-reduce.js";
 import { checkInput, load } from "./util.js";
+import { type KernelSpec, kernelKey, pickVariant, type Variant } from "./variants.js";
 
 export interface LayerNormOptions {
   eps?: number;
@@ -43,73 +54,115 @@ export function layerNorm(x: Tensor, weight: Tensor | null, bias: Tensor | null,
     ["eps", "f32", opts.eps ?? 1e-5],
   ];
   const dummy = x.binding(0, 4);
-  const inputs = [x.binding(), weight?.binding() ?? dummy, bias?.binding() ?? dummy];
   const wt = weight?.dtype ?? "f32";
   const bt = bias?.dtype ?? "f32";
-  const affine = (c: string) => `${weight ? ` * ${load(wt, "w", c)}` : ""}${bias ? ` + ${load(bt, "b", c)}` : ""}`;
-  const decls = `${enableF16([x.dtype, wt, bt])}${paramsStruct(params)}${storageDecls(
-    [
-      ["x", x.dtype],
-      ["w", wt],
-      ["b", bt],
-    ],
-    [["y", "f32"]],
-  )}`;
-  const xAt = (i: string) => load(x.dtype, "x", i);
-  // A GPU wants a row's elements spread over a workgroup; a CPU adapter (and channels-first maps, whose
-  // per-pixel rows are already read coalesced) one invocation per row.
-  if (e.flavor === "gpu" && inner === 1) {
-    e.run({
+  const call: LayerNormCall = {
+    out,
+    rows,
+    inner,
+    params,
+    inputs: [x.binding(), weight?.binding() ?? dummy, bias?.binding() ?? dummy],
+    spec: { x: x.dtype, weight: weight ? wt : "-", bias: bias ? bt : "-" },
+    head: `${enableF16([x.dtype, wt, bt])}${paramsStruct(params)}${storageDecls(
+      [
+        ["x", x.dtype],
+        ["w", wt],
+        ["b", bt],
+      ],
+      [["y", "f32"]],
+    )}`,
+    xAt: (i) => load(x.dtype, "x", i),
+    affine: (c) => `${weight ? ` * ${load(wt, "w", c)}` : ""}${bias ? ` + ${load(bt, "b", c)}` : ""}`,
+  };
+  pickVariant("layerNorm", LAYER_NORM_VARIANTS, e.flavor, call).encode(call);
+  return out;
+}
+
+/** One LayerNorm call as its variants see it: the uniform parameters, bindings and the WGSL pieces they share. */
+export interface LayerNormCall {
+  out: Tensor;
+  rows: number;
+  /** Elements between a row's consecutive entries: 1 for the last axis, H·W for channels-first maps. */
+  inner: number;
+  params: Param[];
+  inputs: BufferBinding[];
+  spec: KernelSpec;
+  /** Enables, the parameter struct and the storage declarations. */
+  head: string;
+  /** WGSL reading x at an index, as f32. */
+  xAt: (i: string) => string;
+  /** The affine tail (` * w[c] + b[c]`) for channel c. */
+  affine: (c: string) => string;
+}
+
+/**
+ * A GPU wants a row's elements spread over a workgroup; channels-first maps (inner > 1) keep one invocation per row,
+ * whose per-pixel rows are already read coalesced.
+ */
+const workgroupRows: Variant<LayerNormCall> = {
+  name: "workgroup-rows",
+  flavor: "gpu",
+  applies: (n) => n.inner === 1,
+  encode: (n) =>
+    n.out.engine.run({
       name: "layer_norm_rows",
-      key: `${x.dtype}|${weight ? wt : "-"}|${bias ? bt : "-"}`,
-      params,
-      inputs,
-      outputs: [out.binding()],
-      workgroups: grid(rows),
-      wgsl: () => `${decls}${WORKGROUP_REDUCE}
+      key: kernelKey(workgroupRows.name, n.spec),
+      params: n.params,
+      inputs: n.inputs,
+      outputs: [n.out.binding()],
+      workgroups: grid(n.rows),
+      wgsl: () => `${n.head}${WORKGROUP_REDUCE}
 ${mainRows("r", "p.rows")}
   let base = r * p.C;
   // Summing x - x0 instead of x keeps the mean exact enough when |mean| >> std.
-  let x0 = ${xAt("base")};
+  let x0 = ${n.xAt("base")};
   var s = 0.0;
-  for (var c = l; c < p.C; c += ${ROW_WG}u) { s += ${xAt("base + c")} - x0; }
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { s += ${n.xAt("base + c")} - x0; }
   let mean = x0 + reduce_sum(s, l) / f32(p.C);
   var q = 0.0;
-  for (var c = l; c < p.C; c += ${ROW_WG}u) { let d = ${xAt("base + c")} - mean; q += d * d; }
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { let d = ${n.xAt("base + c")} - mean; q += d * d; }
   let rstd = 1.0 / sqrt(reduce_sum(q, l) / f32(p.C) + p.eps);
-  for (var c = l; c < p.C; c += ${ROW_WG}u) { y[base + c] = (${xAt("base + c")} - mean) * rstd${affine("c")}; }
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { y[base + c] = (${n.xAt("base + c")} - mean) * rstd${n.affine("c")}; }
 }`,
-    });
-    return out;
-  }
-  e.run({
-    name: "layer_norm",
-    key: `${x.dtype}|${weight ? wt : "-"}|${bias ? bt : "-"}`,
-    params,
-    inputs,
-    outputs: [out.binding()],
-    workgroups: grid(Math.ceil(rows / WG1D)),
-    wgsl: () => `${decls}${FLAT_ID}
+    }),
+};
+
+/** One invocation per row, any axis: what CPU adapters want, and correct on any. */
+const invocationRows: Variant<LayerNormCall> = {
+  name: "invocation-rows",
+  flavor: "any",
+  applies: () => true,
+  encode: (n) =>
+    n.out.engine.run({
+      name: "layer_norm",
+      key: kernelKey(invocationRows.name, n.spec),
+      params: n.params,
+      inputs: n.inputs,
+      outputs: [n.out.binding()],
+      workgroups: grid(Math.ceil(n.rows / WG1D)),
+      wgsl: () => `${n.head}${FLAT_ID}
 ${MAIN_1D} {
   let r = flat_id(wid, lid, nwg);
   if (r >= p.rows) { return; }
   let base = (r / p.inner) * p.C * p.inner + r % p.inner;
   // Summing x - x0 instead of x keeps the mean exact enough when |mean| >> std (a plain f32 sum of 1000 ± 0.1 does not).
-  let x0 = ${xAt("base")};
+  let x0 = ${n.xAt("base")};
   var sum = 0.0;
-  for (var c = 0u; c < p.C; c++) { sum += ${xAt("base + c * p.inner")} - x0; }
+  for (var c = 0u; c < p.C; c++) { sum += ${n.xAt("base + c * p.inner")} - x0; }
   let mean = x0 + sum / f32(p.C);
   var sq = 0.0;
-  for (var c = 0u; c < p.C; c++) { let d = ${xAt("base + c * p.inner")} - mean; sq += d * d; }
+  for (var c = 0u; c < p.C; c++) { let d = ${n.xAt("base + c * p.inner")} - mean; sq += d * d; }
   let rstd = 1.0 / sqrt(sq / f32(p.C) + p.eps);
   for (var c = 0u; c < p.C; c++) {
-    let v = (${xAt("base + c * p.inner")} - mean) * rstd;
-    y[base + c * p.inner] = v${affine("c")};
+    let v = (${n.xAt("base + c * p.inner")} - mean) * rstd;
+    y[base + c * p.inner] = v${n.affine("c")};
   }
 }`,
-  });
-  return out;
-}
+    }),
+};
+
+/** layerNorm's variants in order of preference. */
+export const LAYER_NORM_VARIANTS: readonly Variant<LayerNormCall>[] = [workgroupRows, invocationRows];
 
 /**
  * GroupNorm over [N, C, ...] with G groups (torch.nn.GroupNorm): one workgroup per (n, group) reduces with

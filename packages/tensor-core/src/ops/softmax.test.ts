@@ -1,7 +1,7 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { ShapeError } from "../errors.js";
 import { expectClose, loadFixtures, testEngine, upload } from "../testing/harness.js";
-import { attention, softmax } from "./softmax.js";
+import { attention, SOFTMAX_VARIANTS, softmax } from "./softmax.js";
 
 // Both kernel flavors run on any adapter: one invocation per row (CPU adapters) and one workgroup per row (GPUs).
 describe.each(["cpu", "gpu"] as const)("softmax and attention vs PyTorch (%s flavor)", async (flavor) => {
@@ -20,6 +20,14 @@ describe.each(["cpu", "gpu"] as const)("softmax and attention vs PyTorch (%s fla
       y.dispose();
     });
   }
+
+  test(`runs the ${flavor} flavor's variant`, () => {
+    const spies = SOFTMAX_VARIANTS.map((v) => [v.name, vi.spyOn(v, "encode")] as const);
+    e.scope(() => softmax(e.zeros([3, 5])));
+    const used = spies.filter(([, s]) => s.mock.calls.length > 0).map(([name]) => name);
+    for (const [, s] of spies) s.mockRestore();
+    expect(used).toEqual([flavor === "gpu" ? "workgroup-rows" : "invocation-rows"]);
+  });
 
   test("a mask that does not broadcast is a ShapeError", () => {
     const x = e.zeros([2, 5]);

@@ -1,11 +1,22 @@
 import { DTypeError, ShapeError } from "../errors.js";
-import { enableF16, FLAT_ID, grid, MAIN_1D, type Param, paramsStruct, storageDecls, WG1D } from "../kernel.js";
+import {
+  type BufferBinding,
+  enableF16,
+  FLAT_ID,
+  grid,
+  MAIN_1D,
+  type Param,
+  paramsStruct,
+  storageDecls,
+  WG1D,
+} from "../kernel.js";
 import { broadcastStrides, fmtShape, sizeOf } from "../shape.js";
 import type { Tensor } from "../tensor.js";
 import { mainRows, ROW_WG, WORKGROUP_REDUCE } from "../wgsl/workgroup-reduce.js";
 import { coalesce, shapeParams, stridedOffsets } from "./binary.js";
 import { matmul } from "./matmul/index.js";
 import { checkInput, load } from "./util.js";
+import { type KernelSpec, kernelKey, pickVariant, type Variant } from "./variants.js";
 
 export interface SoftmaxOptions {
   /**
@@ -54,75 +65,118 @@ export function softmax(x: Tensor, opts: SoftmaxOptions = {}): Tensor {
     return v;
   };
   const excluded = (c: string) => (maskKind === "bool" ? `mk[o_m + ${c} * p.mcol] != 0` : "false");
-  const decls = `${enableF16([x.dtype, md])}${paramsStruct(params)}${storageDecls(
+  const head = `${enableF16([x.dtype, md])}${paramsStruct(params)}${storageDecls(
     [
       ["x", x.dtype],
       ["mk", md],
     ],
     [["y", "f32"]],
   )}`;
-  const key = `${x.dtype}|${maskKind}|${md}|${maskShape.length}`;
-  const inputs = [x.binding(), mask?.binding() ?? x.binding(0, 4)];
-  // -inf logits (additive masks) count as excluded; exp of them must not be evaluated as inf - inf. A row with
-  // nothing left is NaN, written explicitly: WGSL does not promise NaN for 0 / 0.
-  const NAN = "bitcast<f32>(0x7fc00000u + p.n * 0u)";
+  // -inf logits (additive masks) count as excluded; exp of them must not be evaluated as inf - inf.
   const keepMax = (c: string, seen: string) =>
     `if (!(${excluded(c)})) { let v = ${logit(c)}; if (v >= -3.402823466e+38) { mx = max(mx, v); ${seen} } }`;
   const expTerm = (c: string) =>
     `var ev = 0.0; if (!(${excluded(c)})) { let v = ${logit(c)}; if (v >= -3.402823466e+38) { ev = exp(v - mx); } } y[base + ${c}] = ev; sum += ev;`;
-  if (e.flavor === "gpu") {
-    // A GPU spreads each row over a workgroup (one invocation per row leaves it idle).
-    e.run({
+  const call: SoftmaxCall = {
+    out,
+    rows,
+    params,
+    inputs: [x.binding(), mask?.binding() ?? x.binding(0, 4)],
+    spec: { x: x.dtype, mask: maskKind, maskDType: md, maskDims: maskShape.length },
+    head,
+    maskOffsets: stridedOffsets(maskShape.length, ["m"]),
+    keepMax,
+    expTerm,
+  };
+  pickVariant("softmax", SOFTMAX_VARIANTS, e.flavor, call).encode(call);
+  return out;
+}
+
+/** One softmax call as its variants see it: the uniform parameters, bindings and the WGSL pieces they share. */
+export interface SoftmaxCall {
+  out: Tensor;
+  rows: number;
+  params: Param[];
+  inputs: BufferBinding[];
+  spec: KernelSpec;
+  /** Enables, the parameter struct and the storage declarations. */
+  head: string;
+  /** WGSL computing `o_m`, row i's offset into the mask. */
+  maskOffsets: string;
+  /** The statement folding column c into the running max `mx` (running `seen` when c is not excluded). */
+  keepMax: (c: string, seen: string) => string;
+  /** The statement writing exp(logit − mx) of column c (0 when excluded) to y and adding it to `sum`. */
+  expTerm: (c: string) => string;
+}
+
+// A row with nothing left is NaN, written explicitly: WGSL does not promise NaN for 0 / 0.
+const NAN = "bitcast<f32>(0x7fc00000u + p.n * 0u)";
+
+/** A GPU spreads each row over a workgroup (one invocation per row leaves it idle). */
+const workgroupRows: Variant<SoftmaxCall> = {
+  name: "workgroup-rows",
+  flavor: "gpu",
+  applies: () => true,
+  encode: (s) =>
+    s.out.engine.run({
       name: "softmax_rows",
-      key,
-      params,
-      inputs,
-      outputs: [out.binding()],
-      workgroups: grid(rows),
-      wgsl: () => `${decls}${WORKGROUP_REDUCE}
+      key: kernelKey(workgroupRows.name, s.spec),
+      params: s.params,
+      inputs: s.inputs,
+      outputs: [s.out.binding()],
+      workgroups: grid(s.rows),
+      wgsl: () => `${s.head}${WORKGROUP_REDUCE}
 ${mainRows("i", "p.n")}
-${stridedOffsets(maskShape.length, ["m"])}
+${s.maskOffsets}
   let base = i * p.C;
   var mx = -3.402823466e+38;
   var found = 0.0;
-  for (var c = l; c < p.C; c += ${ROW_WG}u) { ${keepMax("c", "found = 1.0;")} }
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { ${s.keepMax("c", "found = 1.0;")} }
   mx = reduce_max(mx, l);
   let any = reduce_max(found, l) > 0.0;
   var sum = 0.0;
-  for (var c = l; c < p.C; c += ${ROW_WG}u) { ${expTerm("c")} }
+  for (var c = l; c < p.C; c += ${ROW_WG}u) { ${s.expTerm("c")} }
   sum = reduce_sum(sum, l);
   for (var c = l; c < p.C; c += ${ROW_WG}u) { y[base + c] = select(${NAN}, y[base + c] / sum, any); }
 }`,
-    });
-    return out;
-  }
-  e.run({
-    name: "softmax",
-    key,
-    params,
-    inputs,
-    outputs: [out.binding()],
-    workgroups: grid(Math.ceil(rows / WG1D)),
-    wgsl: () => `${decls}${FLAT_ID}
+    }),
+};
+
+/** One invocation per row: what CPU adapters want, and correct on any. */
+const invocationRows: Variant<SoftmaxCall> = {
+  name: "invocation-rows",
+  flavor: "any",
+  applies: () => true,
+  encode: (s) =>
+    s.out.engine.run({
+      name: "softmax",
+      key: kernelKey(invocationRows.name, s.spec),
+      params: s.params,
+      inputs: s.inputs,
+      outputs: [s.out.binding()],
+      workgroups: grid(Math.ceil(s.rows / WG1D)),
+      wgsl: () => `${s.head}${FLAT_ID}
 ${MAIN_1D} {
   let i = flat_id(wid, lid, nwg);
   if (i >= p.n) { return; }
-${stridedOffsets(maskShape.length, ["m"])}
+${s.maskOffsets}
   let base = i * p.C;
   var mx = -3.402823466e+38;
   var any = false;
-  for (var c = 0u; c < p.C; c++) { ${keepMax("c", "any = true;")} }
+  for (var c = 0u; c < p.C; c++) { ${s.keepMax("c", "any = true;")} }
   if (!any) {
     for (var c = 0u; c < p.C; c++) { y[base + c] = ${NAN}; }
     return;
   }
   var sum = 0.0;
-  for (var c = 0u; c < p.C; c++) { ${expTerm("c")} }
+  for (var c = 0u; c < p.C; c++) { ${s.expTerm("c")} }
   for (var c = 0u; c < p.C; c++) { y[base + c] = y[base + c] / sum; }
 }`,
-  });
-  return out;
-}
+    }),
+};
+
+/** softmax's variants in order of preference. */
+export const SOFTMAX_VARIANTS: readonly Variant<SoftmaxCall>[] = [workgroupRows, invocationRows];
 
 export interface AttentionOptions {
   /** Same conventions as softmax's mask, broadcast to [..., Lq, Lk]. */

@@ -61,11 +61,12 @@ const KINDS: readonly [RegExp, string][] = [
   [/^conv2d_depthwise$/, "depthwise conv"],
   [/^conv2d$/, "conv"],
   [/^(layer_norm|group_norm)/, "norm"],
-  [/^softmax/, "softmax / attention"],
+  [/^(softmax|attention_mask_from_logits$)/, "softmax / attention"],
   [/^(ms_deform_attn|interpolate|mask_pooling)/, "sampling"],
   [/^(copy_strided|cat|cast|fill|embedding)$/, "copies / permutes"],
   [/^(unary|binary)_/, "elementwise"],
   [/^(reduce_|topk$)/, "reductions"],
+  [/^(resize_crop_resize|mask_statistics|weighted_sigmoid_argmax|pack_positive_bits)$/, "post-processing"],
 ];
 
 /** The kind of a tensor-core program; a name not listed is its own kind. */

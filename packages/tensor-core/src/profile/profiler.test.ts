@@ -99,6 +99,9 @@ describe("profiler", async () => {
     expect(opKind("group_norm")).toBe("norm");
     expect(opKind("copy_strided")).toBe("copies / permutes");
     expect(opKind("reduce_sum")).toBe("reductions");
+    expect(opKind("attention_mask_from_logits")).toBe("softmax / attention");
+    expect(opKind("resize_crop_resize")).toBe("post-processing");
+    expect(opKind("pack_positive_bits")).toBe("post-processing");
     expect(opKind("my_kernel")).toBe("my_kernel");
     const p = new Profile("timestamp", [], [{ name: "empty", wallMs: 3 }]);
     expect(p.summary().stages).toEqual([{ name: "empty", wallMs: 3, gpuMs: 0, coldMs: 0, kinds: [] }]);

@@ -1,8 +1,7 @@
 import type { DType } from "../../dtype.js";
-import type { Tensor } from "../../tensor.js";
 import { load } from "../util.js";
-import { type Geometry, shapeLabel, type Tile } from "./geometry.js";
-import type { MatmulOptions } from "./options.js";
+import { kernelKey, type Variant } from "../variants.js";
+import { shapeLabel, type TileCall } from "./geometry.js";
 import { storageProgram } from "./storage-program.js";
 import { storeBlock } from "./store-block.js";
 
@@ -10,9 +9,17 @@ import { storeBlock } from "./store-block.js";
  * The CPU flavor's storage-buffer kernel. Register blocking without workgroup memory (fastest on lavapipe/SwiftShader,
  * see shared/perf/REPORT.md §2.4): each invocation owns a TM×TN block; the 8 lanes of a workgroup take neighbouring
  * column blocks, so A's addresses are uniform across the subgroup (one scalar load + broadcast) and only B's loads
- * diverge.
+ * diverge. It takes any layout, so it runs every CPU tile without a texture operand.
  */
-export function encodeRegister(a: Tensor, b: Tensor, o: MatmulOptions, g: Geometry, t: Tile): void {
+export const cpuRegister: Variant<TileCall> = {
+  name: "cpu-register",
+  flavor: "cpu",
+  applies: () => true,
+  encode: encodeRegister,
+};
+
+function encodeRegister(call: TileCall): void {
+  const { a, b, o, g, t } = call;
   const { K, N } = g;
   const TM = t.mc >= 8 ? 8 : t.mc >= 4 ? 4 : 1;
   const TN = t.nc >= 64 ? 8 : 4;
@@ -22,7 +29,7 @@ export function encodeRegister(a: Tensor, b: Tensor, o: MatmulOptions, g: Geomet
   const vecs = [...Array(TN / 4).keys()];
   // vec4 loads along K (and along N for a row-major B) are ~25 % faster on lavapipe; they need K % 4 == 0.
   const vec4 = !o.transA && K % 4 === 0 && t.aw.base % 4 === 0 && t.bw.base % 4 === 0 && (o.transB || N % 4 === 0);
-  const { params, inputs, header, keyBase, batchCode, batch, ep } = storageProgram(a, b, o, g, t, vec4);
+  const { params, inputs, header, spec, batchCode, batch, ep } = storageProgram(call, vec4);
   const mainLoop = vec4
     ? cpuVec4Loop(a.dtype, b.dtype, !!o.transB, rows, cols, vecs)
     : cpuScalarLoop(
@@ -35,7 +42,7 @@ export function encodeRegister(a: Tensor, b: Tensor, o: MatmulOptions, g: Geomet
   a.engine.run({
     name: "matmul",
     label: shapeLabel(batch, t.mc, t.kc ?? K, t.nc),
-    key: `cpu|${TM}x${TN}|${vec4 ? (o.transB ? "v4t" : "v4") : "s"}|${keyBase}`,
+    key: kernelKey(cpuRegister.name, { tile: `${TM}x${TN}`, loads: vec4 ? (o.transB ? "v4t" : "v4") : "s", ...spec }),
     params,
     inputs,
     outputs: [t.cw.binding],

@@ -75,3 +75,12 @@ export interface Tile {
   /** The operand to read from a texture (texture-fed kernels), if any. */
   texture: TextureOperand | null;
 }
+
+/** What a matmul kernel variant encodes: the operands, options and geometry of the product, and one tile of it. */
+export interface TileCall {
+  a: Tensor;
+  b: Tensor;
+  o: MatmulOptions;
+  g: Geometry;
+  t: Tile;
+}

@@ -1,13 +1,20 @@
-import type { Tensor } from "../../tensor.js";
 import { load } from "../util.js";
-import { type Geometry, shapeLabel, type Tile } from "./geometry.js";
-import type { MatmulOptions } from "./options.js";
+import { kernelKey, type Variant } from "../variants.js";
+import { shapeLabel, type TileCall } from "./geometry.js";
 import { storageProgram } from "./storage-program.js";
 
 /** The GPU flavor: a 64×64 output tile per 16×16 workgroup, 4×4 per thread, K in steps of 16 through workgroup memory. */
-export function encodeTiled(a: Tensor, b: Tensor, o: MatmulOptions, g: Geometry, t: Tile): void {
+export const gpuTiled: Variant<TileCall> = {
+  name: "gpu-tiled",
+  flavor: "gpu",
+  applies: () => true,
+  encode: encodeTiled,
+};
+
+function encodeTiled(call: TileCall): void {
+  const { a, b, g, t } = call;
   const { K } = g;
-  const { params, inputs, header, keyBase, batchCode, batch, ep } = storageProgram(a, b, o, g, t);
+  const { params, inputs, header, spec, batchCode, batch, ep } = storageProgram(call);
   const A = (idx: string) => load(a.dtype, "a", idx);
   const B = (idx: string) => load(b.dtype, "b", idx);
   const TS = 64;
@@ -15,7 +22,7 @@ export function encodeTiled(a: Tensor, b: Tensor, o: MatmulOptions, g: Geometry,
   a.engine.run({
     name: "matmul",
     label: shapeLabel(batch, t.mc, t.kc ?? K, t.nc),
-    key: `gpu|${keyBase}`,
+    key: kernelKey(gpuTiled.name, spec),
     params,
     inputs,
     outputs: [t.cw.binding],

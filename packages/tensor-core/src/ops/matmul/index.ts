@@ -2,18 +2,20 @@ import { ShapeError } from "../../errors.js";
 import { fmtShape } from "../../shape.js";
 import type { Tensor } from "../../tensor.js";
 import { checkInput, sameShape } from "../util.js";
+import { runsOn } from "../variants.js";
 import { geometry } from "./geometry.js";
 import type { MatmulOptions } from "./options.js";
-import { chooseTexture } from "./texture.js";
+import { chooseTexture, textureFed } from "./texture.js";
 import { splitAndEncode } from "./windows.js";
 
 export type { MatmulOptions } from "./options.js";
 
 /**
  * Batched matrix product with broadcasting batch dimensions, optional transposed operands, and a fused epilogue
- * (epilogue.ts). Accumulates in f32 (f16 operands are widened); the result is f32. The kernel families are files of
- * this folder: texture-fed (CPU adapters, texture.ts), register-blocked storage-buffer (cpu-register.ts) and
- * workgroup-tiled (GPU adapters, gpu-tiled.ts); windows.ts cuts operands over the binding limit along M, N or K.
+ * (epilogue.ts). Accumulates in f32 (f16 operands are widened); the result is f32. The kernel variants are files of
+ * this folder, listed in order of preference in variants.ts: texture-fed (CPU adapters, texture.ts), register-blocked
+ * storage-buffer (cpu-register.ts) and workgroup-tiled (GPU adapters, gpu-tiled.ts); windows.ts cuts operands over
+ * the binding limit along M, N or K and gives each tile to the first variant that runs it.
  */
 export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   checkInput("matmul", "a", a);
@@ -48,7 +50,8 @@ export function matmul(a: Tensor, b: Tensor, opts: MatmulOptions = {}): Tensor {
   if (out.size === 0) return out;
   const flavor = opts.flavor ?? e.flavor;
 
-  const texture = flavor === "cpu" ? chooseTexture(a, b, opts, g) : null;
+  // Only a flavor that may run the texture-fed variant prepares a texture operand (packing costs a pass).
+  const texture = runsOn(textureFed, flavor) ? chooseTexture(a, b, opts, g) : null;
   splitAndEncode(a, b, out, opts, flavor, g, biasAxis, texture);
   return out;
 }

@@ -1,9 +1,10 @@
-import { describe, expect, test } from "vitest";
+import { describe, expect, test, vi } from "vitest";
 import { BufferSizeError, ShapeError } from "../../errors.js";
 import { expectClose, loadFixtures, NO_F16, testEngine, upload } from "../../testing/harness.js";
 import type { Activation } from "../../wgsl/erf.js";
 import { MatrixTexture } from "../matrix-texture.js";
 import { matmul } from "./index.js";
+import { MATMUL_VARIANTS } from "./variants.js";
 
 interface P {
   transA: boolean;
@@ -97,6 +98,27 @@ describe("matmul vs PyTorch", async () => {
     expect(() => matmul(a, b)).toThrow(/K=4.*K=5/);
     a.dispose();
     b.dispose();
+  });
+});
+
+describe("matmul's kernel variants", () => {
+  test("the flavor option picks the kernel family on any adapter, overriding the engine's", async () => {
+    const e = await testEngine();
+    const spies = MATMUL_VARIANTS.map((v) => [v.name, vi.spyOn(v, "encode")] as const);
+    const used = (opts: Parameters<typeof matmul>[2]) => {
+      e.scope(() => matmul(e.zeros([16, 8]), e.zeros([8, 12]), opts));
+      const names = spies.filter(([, s]) => s.mock.calls.length > 0).map(([name]) => name);
+      for (const [, s] of spies) s.mockClear();
+      return names;
+    };
+    const runs = [
+      used({ flavor: "gpu" }),
+      used({ flavor: "cpu" }),
+      used({ flavor: "cpu", stageTextures: false }),
+      used({ flavor: "gpu", stageTextures: true }),
+    ];
+    for (const [, s] of spies) s.mockRestore();
+    expect(runs).toEqual([["gpu-tiled"], ["texture-fed"], ["cpu-register"], ["gpu-tiled"]]);
   });
 });
 

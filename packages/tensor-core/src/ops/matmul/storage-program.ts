@@ -1,17 +1,15 @@
 import type { DType } from "../../dtype.js";
 import { enableF16, type Param, paramsStruct, storageDecls } from "../../kernel.js";
 import { sizeOf } from "../../shape.js";
-import type { Tensor } from "../../tensor.js";
 import { MatmulEpilogue } from "./epilogue.js";
-import type { Geometry, Tile } from "./geometry.js";
-import type { MatmulOptions } from "./options.js";
+import type { TileCall } from "./geometry.js";
 
 /**
  * What the storage-buffer kernels (CPU registers, GPU tiles) share: the uniform parameters (tile, strides, windows,
  * batch strides), the bindings, the WGSL header (with `a` and `b` as vec4 arrays when `vec4`), the batch offsets
- * `oa`, `ob`, `oc` and the epilogue.
+ * `oa`, `ob`, `oc`, the epilogue, and the compile-time inputs all of that depends on (`spec`, for the cache key).
  */
-export function storageProgram(a: Tensor, b: Tensor, o: MatmulOptions, g: Geometry, t: Tile, vec4 = false) {
+export function storageProgram({ a, b, o, g, t }: TileCall, vec4 = false) {
   const { K, N, M } = g;
   const [bShape, sa, sb, sc] = g.batchStrides as [number[], number[], number[], number[]];
   const ep = new MatmulEpilogue(o, t.biasAxis, t.rw?.binding, !!t.accumulate, t.last !== false);
@@ -51,6 +49,6 @@ export function storageProgram(a: Tensor, b: Tensor, o: MatmulOptions, g: Geomet
     batchCode += `  { let c = rem % p.bs${d}; rem = rem / p.bs${d}; oa += c * p.ba${d}; ob += c * p.bb${d}; oc += c * p.bc${d}; }\n`;
   }
   const header = `${enableF16([a.dtype, b.dtype, ...(ep.dtypes as DType[])])}${paramsStruct(params)}${storageDecls(decls, [["c", "f32"]])}${ep.prelude}`;
-  const keyBase = `${a.dtype}|${b.dtype}|${ep.key}|${bShape.length}`;
-  return { params, inputs, header, keyBase, batchCode, batch, ep };
+  const spec = { a: a.dtype, b: b.dtype, epilogue: ep.key, batchDims: bShape.length };
+  return { params, inputs, header, spec, batchCode, batch, ep };
 }

@@ -3,8 +3,9 @@ import { enableF16, type Param, paramsStruct, storageDecls } from "../../kernel.
 import { sizeOf } from "../../shape.js";
 import type { Tensor } from "../../tensor.js";
 import { MatrixTexture } from "../matrix-texture.js";
+import { kernelKey, type Variant } from "../variants.js";
 import { MatmulEpilogue } from "./epilogue.js";
-import { type Geometry, shapeLabel, type TextureOperand, type Tile } from "./geometry.js";
+import { type Geometry, shapeLabel, type TextureOperand, type TileCall } from "./geometry.js";
 import type { MatmulOptions } from "./options.js";
 import { storeBlock } from "./store-block.js";
 
@@ -40,7 +41,18 @@ const ROWS = [...Array(8).keys()];
  * vec4 loads along K), products by dot(). Tiles of a binding-window split read the texture at their row (m0 or n0)
  * and K offsets, write C at its full row stride, and a K slice after the first adds to C.
  */
-export function encodeTexture(s: Tensor, texture: TextureOperand, o: MatmulOptions, g: Geometry, t: Tile): void {
+export const textureFed: Variant<TileCall> = {
+  name: "texture-fed",
+  flavor: "cpu",
+  applies: ({ t }) => t.texture !== null,
+  encode: encodeTexture,
+};
+
+function encodeTexture(call: TileCall): void {
+  const { o, g, t } = call;
+  const texture = t.texture!;
+  // The operand bound as storage: the one not read from the texture.
+  const s = texture.side === "a" ? call.b : call.a;
   const { N, K } = g;
   const depth = t.kc ?? K;
   const block = o.kBlock ?? K_BLOCK;
@@ -50,13 +62,16 @@ export function encodeTexture(s: Tensor, texture: TextureOperand, o: MatmulOptio
       const kc = Math.min(block, depth - k);
       const w = texture.side === "a" ? t.bw : t.aw;
       const moved = { binding: w.binding, base: w.base + (texture.side === "a" ? k * N : k) };
-      encodeTexture(s, texture, o, g, {
-        ...t,
-        ...(texture.side === "a" ? { bw: moved } : { aw: moved }),
-        k0: (t.k0 ?? 0) + k,
-        kc,
-        accumulate: !!t.accumulate || k > 0,
-        last: t.last !== false && k + kc >= depth,
+      encodeTexture({
+        ...call,
+        t: {
+          ...t,
+          ...(texture.side === "a" ? { bw: moved } : { aw: moved }),
+          k0: (t.k0 ?? 0) + k,
+          kc,
+          accumulate: !!t.accumulate || k > 0,
+          last: t.last !== false && k + kc >= depth,
+        },
       });
     }
     return;
@@ -143,7 +158,7 @@ ${ROWS.map(
   s.engine.run({
     name: side === "a" ? "matmul_texture_a" : "matmul_texture_b",
     label: shapeLabel(sizeOf(bShape), t.mc, t.kc ?? K, t.nc),
-    key: `${ep.key}|${bShape.length}|${vecB ? "v4" : "s"}`,
+    key: kernelKey(textureFed.name, { side, epilogue: ep.key, batchDims: bShape.length, loads: vecB ? "v4" : "s" }),
     params,
     inputs,
     outputs: [t.cw.binding],

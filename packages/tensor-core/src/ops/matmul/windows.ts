@@ -1,13 +1,13 @@
 import { DTYPE_BYTES } from "../../dtype.js";
+import type { KernelFlavor } from "../../engine.js";
 import { BufferSizeError } from "../../errors.js";
 import { fmtShape, sizeOf } from "../../shape.js";
 import type { Tensor } from "../../tensor.js";
 import { elementWindow } from "../util.js";
-import { encodeRegister } from "./cpu-register.js";
+import { pickVariant } from "../variants.js";
 import type { Geometry, TextureOperand, Tile } from "./geometry.js";
-import { encodeTiled } from "./gpu-tiled.js";
 import type { MatmulOptions } from "./options.js";
-import { encodeTexture } from "./texture.js";
+import { MATMUL_VARIANTS } from "./variants.js";
 
 /** Encodes the product whole, or in binding windows along M, N or K when an operand or the result is too large. */
 export function splitAndEncode(
@@ -15,7 +15,7 @@ export function splitAndEncode(
   b: Tensor,
   out: Tensor,
   opts: MatmulOptions,
-  flavor: "cpu" | "gpu",
+  flavor: KernelFlavor,
   g: Geometry,
   biasAxis: "n" | "m",
   texture: TextureOperand | null,
@@ -91,9 +91,8 @@ export function splitAndEncode(
   }
 }
 
-/** One tile to the kernel family that runs it: texture-fed, CPU registers or GPU tiles. */
-function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: "cpu" | "gpu", g: Geometry, t: Tile): void {
-  if (t.texture) encodeTexture(t.texture.side === "a" ? b : a, t.texture, o, g, t);
-  else if (flavor === "cpu") encodeRegister(a, b, o, g, t);
-  else encodeTiled(a, b, o, g, t);
+/** One tile to the first of matmul's variants that runs it on this flavor. */
+function encode(a: Tensor, b: Tensor, o: MatmulOptions, flavor: KernelFlavor, g: Geometry, t: Tile): void {
+  const call = { a, b, o, g, t };
+  pickVariant("matmul", MATMUL_VARIANTS, flavor, call).encode(call);
 }
