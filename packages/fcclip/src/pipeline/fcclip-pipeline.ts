@@ -90,20 +90,6 @@ export class FcclipPipeline {
     };
 
     try {
-      // T': one unit row per synonym, then the normalised void embedding (get_classification_logits' classifier).
-      const { classifier } = r;
-      const clf: ClassifierInput = {
-        embeddings: own(
-          e.scope(() =>
-            concat(
-              [e.tensor(classifier.embeddings, [classifier.rows, classifier.dim]), l2Normalize(m.voidEmbedding)],
-              0,
-            ),
-          ),
-        ),
-        synonymsPerClass: classifier.synonymsPerClass,
-      };
-
       await next("backbone");
       const pre = preprocess(e, img, cfg);
       own(pre.images);
@@ -138,6 +124,20 @@ export class FcclipPipeline {
         feats.res4,
         ...(pdi ? [...pdi.input_proj, ...pdi.encoder_layers, pdi.fpn_out] : []),
       );
+      // T': one unit row per synonym, then the normalised void embedding (get_classification_logits' classifier).
+      const { classifier } = r;
+      const clf: ClassifierInput = {
+        embeddings: own(
+          e.scope(() =>
+            concat(
+              [e.tensor(classifier.embeddings, [classifier.rows, classifier.dim]), l2Normalize(m.voidEmbedding)],
+              0,
+            ),
+          ),
+        ),
+        synonymsPerClass: classifier.synonymsPerClass,
+      };
+
       const dec = await m.decoder.forward(pd.multi_scale_features, pd.mask_features, clf, { intermediates: keep });
       own(dec.pred_masks);
       const di = dec.intermediates;

@@ -4,8 +4,9 @@ import { fileURLToPath } from "node:url";
 import { bytesSource, SafetensorsFile, toFloat32 } from "@fcclip/tensor-core";
 import { describe, expect, test } from "vitest";
 import { testEngine } from "../../../tensor-core/src/testing/harness.js";
+import { FcclipError } from "../errors.js";
 import type { Vocabulary } from "../vocabulary/vocabulary.js";
-import { inference } from "./inference.js";
+import { type InferenceOptions, inference, type Task } from "./inference.js";
 
 const FIXTURES = join(dirname(fileURLToPath(import.meta.url)), "..", "..", "fixtures");
 
@@ -57,4 +58,55 @@ describe("post-processing rules on crafted inputs vs PyTorch (fixtures/generate_
       for (const [j, i] of ours.entries()) expect(i.score).toBeCloseTo(want[j]!.score, 6);
     });
   }
+});
+
+describe("one mask-logit stream for the three tasks", () => {
+  const c = cases[0]!;
+  const run = async (tasks: Task[], extra: Partial<InferenceOptions> = {}) => {
+    const e = await testEngine();
+    const masks = await st.read(`${c.name}/masks`);
+    const low = e.tensor(toFloat32(masks), masks.shape);
+    const vocab: Vocabulary = {
+      name: c.name,
+      classes: c.isThing.map((isThing, i) => ({ name: `c${i}`, synonyms: [`c${i}`], isThing })),
+    };
+    try {
+      return await inference(e, low, toFloat32(await st.read(`${c.name}/mask_cls`)), vocab, c.geometry, {
+        tasks,
+        overlapThreshold: c.overlapThreshold,
+        objectMaskThreshold: c.objectMaskThreshold,
+        detectionsPerImage: c.detectionsPerImage,
+        chunk: 64,
+        ...extra,
+      });
+    } finally {
+      low.dispose();
+    }
+  };
+
+  test("each task alone gives what it gives beside the others", async () => {
+    const all = await run(["panoptic", "semantic", "instance"]);
+    expect((await run(["semantic"])).semantic).toEqual(all.semantic);
+    expect((await run(["panoptic"])).panoptic).toEqual(all.panoptic);
+    expect((await run(["instance"])).instances).toEqual(all.instances);
+    const one = await run(["instance"], { chunk: 65536 });
+    expect(one.instances).toEqual(all.instances);
+    expect(one.semantic).toBeUndefined();
+    expect(one.panoptic).toBeUndefined();
+  });
+
+  test("panoptic or instance inference resize the mask logits first for semantic too, as the official model", async () => {
+    const tasks: Task[] = ["semantic", "panoptic", "instance"];
+    const before = await run(tasks);
+    expect(await run(tasks, { semanticBeforeInference: false })).toEqual(before);
+    expect(await run(["semantic", "instance"], { semanticBeforeInference: false })).toEqual({
+      ...before,
+      panoptic: undefined,
+    });
+  });
+
+  test("a chunk that is not a multiple of 32 pixels is refused", async () => {
+    await expect(run(["semantic"], { chunk: 48 })).rejects.toThrow(FcclipError);
+    await expect(run(["semantic"], { chunk: 48 })).rejects.toThrow(/positive multiple of 32, got 48/);
+  });
 });
