@@ -71,3 +71,62 @@ describe.skipIf(!HAS_SHARED)(
     });
   },
 );
+
+// Seeded heads at odd sizes (4 layers, so the levels wrap around; 9 queries; 8 heads of 4; 4 classes with 1–3
+// synonyms) and their PyTorch intermediates on the reference's own pixel-decoder outputs: fixtures/generate_heads.py.
+describe("FC-CLIP transformer decoder vs the PyTorch reference", () => {
+  test("every prediction's masks, query norms, pooled projections, class embeddings, and the final pred_logits", async () => {
+    const e = await testEngine();
+    const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
+    const meta = JSON.parse(readFileSync(join(FIXTURES, "heads.json"), "utf8")) as {
+      heads: number;
+      decoder_layers: number;
+      synonyms: number[];
+    };
+    const st = await openStateDict(bytesSource(readFileSync(join(FIXTURES, "heads.safetensors"))));
+    const ref = async (k: string) => {
+      const t = await st.read(`ref.${k}`);
+      return { shape: t.shape, data: toFloat32(t) };
+    };
+    const up = async (k: string) => {
+      const t = await ref(k);
+      return e.tensor(t.data, t.shape);
+    };
+    const dec = await FcclipTransformerDecoder.load(e, st, "sem_seg_head.predictor.", {
+      heads: meta.heads,
+      layers: meta.decoder_layers,
+    });
+    const ms = [
+      await up("pixel_decoder.multi_scale_features.0"),
+      await up("pixel_decoder.multi_scale_features.1"),
+      await up("pixel_decoder.multi_scale_features.2"),
+    ] as const;
+    const maskFeatures = await up("pixel_decoder.mask_features");
+    const embeddings = await up("classifier");
+    const out = await dec.forward(
+      ms,
+      maskFeatures,
+      { embeddings, synonymsPerClass: meta.synonyms },
+      { intermediates: true },
+    );
+    const inter = out.intermediates!;
+    for (const [part, list] of Object.entries(inter)) {
+      expect(list, part).toHaveLength(meta.decoder_layers + 1);
+      for (const [n, t] of list.entries()) {
+        const want = await ref(`decoder.${part}.${n}`);
+        expect(t.shape.slice(-2), `${part}.${n}`).toEqual(want.shape.slice(-2));
+        expectClose(await t.read(), want, 1e-5, `${part}.${n}`);
+      }
+    }
+    expect(out.pred_masks.shape).toEqual([1, 9, 14, 22]);
+    expectClose(
+      await out.pred_masks.read(),
+      await ref(`decoder.pred_masks.${meta.decoder_layers}`),
+      1e-5,
+      "pred_masks",
+    );
+    expectClose(out.pred_logits, await ref("decoder.pred_logits"), 1e-5, "pred_logits");
+    for (const t of [...ms, maskFeatures, embeddings, out.pred_masks, ...Object.values(inter).flat()]) t.dispose();
+    dec.dispose();
+  });
+});

@@ -39,3 +39,47 @@ describe.skipIf(!HAS_SHARED)(`FC-CLIP text classifier (${HAS_SHARED ? "oracle fo
     enc.dispose();
   });
 });
+
+/**
+ * The fixture's token ids for its prompts. CLIP's BPE would need the 49,408-row token embedding, so the fixture's tower
+ * has a 400-token toy vocabulary; buildTextClassifier only asks the tokenizer for ids.
+ */
+function fixtureTokenizer(prompts: readonly string[], ids: Int32Array): ClipTokenizer {
+  const row = new Map(prompts.map((p, i) => [p, ids.subarray(i * 77, (i + 1) * 77)]));
+  const tokenize = (texts: readonly string[]) => {
+    const out = new Int32Array(texts.length * 77);
+    texts.forEach((t, i) => {
+      const r = row.get(t);
+      if (!r) throw new Error(`prompt '${t}' is not in the fixture`);
+      out.set(r, i * 77);
+    });
+    return out;
+  };
+  return Object.assign(Object.create(ClipTokenizer.prototype) as ClipTokenizer, { tokenize });
+}
+
+// A seeded text tower and the classifier PyTorch builds with it: fixtures/generate_text.py.
+describe("FC-CLIP text classifier vs the PyTorch reference", async () => {
+  const e = await testEngine();
+  const FIXTURES = join(import.meta.dirname, "..", "..", "fixtures");
+  const meta = JSON.parse(readFileSync(join(FIXTURES, "text_tower.json"), "utf8")) as {
+    classes: string[][];
+    prompts: string[];
+  };
+  const weights = await openStateDict(bytesSource(readFileSync(join(FIXTURES, "text_tower.safetensors"))));
+  const ids = new Int32Array((await weights.read("ref.classifier.tokens")).bytes.slice().buffer);
+
+  test("14 templates × 7 synonyms of 4 classes, in batches of 16: one unit row per synonym", async () => {
+    const enc = await ClipTextEncoder.load(e, weights, "", { width: 20, layers: 3, heads: 4 });
+    const progress: number[] = [];
+    const clf = await buildTextClassifier(enc, fixtureTokenizer(meta.prompts, ids), meta.classes, {
+      batchSize: 16,
+      onProgress: (d) => progress.push(d),
+    });
+    expect(clf.synonymsPerClass).toEqual([1, 2, 1, 3]);
+    expect([clf.rows, clf.dim]).toEqual([7, 23]);
+    expect(progress).toEqual([16, 32, 48, 64, 80, 96, 98]);
+    expectClose(clf.embeddings, toFloat32(await weights.read("ref.classifier.embeddings")), 1e-5, "classifier");
+    enc.dispose();
+  });
+});

@@ -51,3 +51,48 @@ describe.skipIf(!HAS_SHARED)(
     });
   },
 );
+
+// A seeded tower (width 20 with 4 heads of 5, 3 layers, embedding 23, exact GELU) and its PyTorch features on rows of
+// every length: fixtures/generate_text.py.
+describe("CLIP text tower vs the PyTorch reference", async () => {
+  const e = await testEngine();
+  const weights = await openStateDict(
+    bytesSource(readFileSync(join(import.meta.dirname, "..", "..", "fixtures", "text_tower.safetensors"))),
+  );
+  const tokens = new Int32Array((await weights.read("ref.text.tokens")).bytes.slice().buffer);
+  const want = toFloat32(await weights.read("ref.text.features"));
+  const n = tokens.length / 77;
+
+  test("rows ending at every position from 1 to 76, in one batch and in batches of 9", async () => {
+    const enc = await ClipTextEncoder.load(e, weights, "", { width: 20, layers: 3, heads: 4 });
+    expect(enc.embedDim).toBe(23);
+    const all = enc.encodeTokens(tokens, n);
+    expect(all.shape).toEqual([n, 23]);
+    expectClose(await all.read(), want, 1e-5, "features");
+    all.dispose();
+    // Each batch runs up to its own longest row, so the batches below run different numbers of positions.
+    const got = new Float32Array(n * 23);
+    for (let start = 0; start < n; start += 9) {
+      const rows = Math.min(9, n - start);
+      const y = enc.encodeTokens(tokens.subarray(start * 77, (start + rows) * 77), rows);
+      got.set(await y.read(), start * 23);
+      y.dispose();
+    }
+    expectClose(got, want, 1e-5, "features in batches");
+    enc.dispose();
+  });
+
+  test("the activation is really applied: the same weights with quick_gelu give other features", async () => {
+    const enc = await ClipTextEncoder.load(e, weights, "", {
+      width: 20,
+      layers: 3,
+      heads: 4,
+      activation: "quick_gelu",
+    });
+    const y = enc.encodeTokens(tokens, n);
+    const a = (await y.read()) as Float32Array;
+    expect(Math.max(...a.map((v, i) => Math.abs(v - want[i]!)))).toBeGreaterThan(1e-3);
+    y.dispose();
+    enc.dispose();
+  });
+});
