@@ -4,7 +4,12 @@ export {
   TextClassifierCache,
 } from "./classifier/classifier-cache.js";
 export { VILD_TEMPLATES } from "./classifier/templates.js";
-export { buildTextClassifier, type TextClassifier, type TextClassifierOptions } from "./classifier/text-classifier.js";
+export {
+  buildTextClassifier,
+  type PromptTokenizer,
+  type TextClassifier,
+  type TextClassifierOptions,
+} from "./classifier/text-classifier.js";
 export { TextEncoderError } from "./errors.js";
 export { ClipTokenizer, CONTEXT_LENGTH, EOT, SOT, TokenizerError } from "./tokenizer/bpe.js";
 export { cleanText } from "./tokenizer/clean.js";

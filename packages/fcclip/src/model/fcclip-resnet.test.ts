@@ -45,7 +45,8 @@ describe("FC-CLIP with a ResNet CLIP vs the PyTorch reference", async () => {
     expect(valid.reduce((s, v) => s + v, 0)).toBe(meta.valid_queries);
     const pooled = dumped("oov.pooled_clip_feature");
     const wantPooled = await get("pooled_clip_feature");
-    const E = pooled.shape[1]!;
+    expect(pooled.shape).toEqual(wantPooled.shape);
+    const E = pooled.shape[2]!;
     const outLogits = dumped("oov.out_vocab_logits").data;
     const wantOut = (await get("out_vocab_logits")).data;
     const K = meta.synonyms.length;

@@ -37,6 +37,8 @@ export interface PipelineRun {
 }
 
 const onHost = (shape: readonly number[], data: Float32Array): StageTensor => ({ shape, read: async () => data });
+/** [Q, C] pooled features under the oracle's [1, Q, C] shape (the official code keeps the batch axis). */
+const batched = (t: Tensor): StageTensor => ({ shape: [1, ...t.shape], read: () => t.read() });
 
 /**
  * FC-CLIP's forward at test time (fcclip.py), one image, stage by stage under the official names (stages.ts). Each
@@ -168,8 +170,8 @@ export class FcclipPipeline {
 
       await next("get_classification_logits", () => [
         ["oov.mask_for_pooling", maskForPooling],
-        ...(pooled.pooled ? [["oov.mask_pooled_clip_feature", pooled.pooled] as [string, StageTensor]] : []),
-        ["oov.pooled_clip_feature", pooled.embeddings],
+        ...(pooled.pooled ? [["oov.mask_pooled_clip_feature", batched(pooled.pooled)] as [string, StageTensor]] : []),
+        ["oov.pooled_clip_feature", batched(pooled.embeddings)],
       ]);
       release(feats.res5, pooled.pooled);
       const outAll = await getClassificationLogits(pooled.embeddings, clf, m.clipTemperature);

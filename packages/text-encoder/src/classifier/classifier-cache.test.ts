@@ -2,10 +2,9 @@ import type { HostTensor } from "@fcclip/tensor-core";
 import { describe, expect, test } from "vitest";
 import { testEngine } from "../../../tensor-core/src/testing/harness.js";
 import { TextEncoderError } from "../errors.js";
-import type { ClipTokenizer } from "../tokenizer/bpe.js";
 import { ClipTextEncoder } from "../transformer/text-encoder.js";
 import { type ClassifierStore, TextClassifierCache } from "./classifier-cache.js";
-import { buildTextClassifier } from "./text-classifier.js";
+import { buildTextClassifier, type PromptTokenizer } from "./text-classifier.js";
 
 const W = 8;
 const VOCAB = 12;
@@ -45,7 +44,7 @@ function randomTower(seed: number): Map<string, HostTensor> {
 }
 
 /** Ids from the prompt's characters, the largest id last (CLIP's end token is its largest id). */
-const tokenizer = {
+const tokenizer: PromptTokenizer = {
   tokenize(prompts: readonly string[]): Int32Array {
     const out = new Int32Array(prompts.length * CONTEXT);
     prompts.forEach((p, r) => {
@@ -54,7 +53,7 @@ const tokenizer = {
     });
     return out;
   },
-} as unknown as ClipTokenizer;
+};
 
 function memoryStore(): ClassifierStore & { data: Map<string, Float32Array> } {
   const data = new Map<string, Float32Array>();

@@ -1,8 +1,12 @@
 import { TextEncoderError } from "../errors.js";
-import type { ClipTokenizer } from "../tokenizer/bpe.js";
 import type { ClipTextEncoder } from "../transformer/text-encoder.js";
 import { VILD_TEMPLATES } from "./templates.js";
-import { buildTextClassifier, type TextClassifier, type TextClassifierOptions } from "./text-classifier.js";
+import {
+  buildTextClassifier,
+  type PromptTokenizer,
+  type TextClassifier,
+  type TextClassifierOptions,
+} from "./text-classifier.js";
 
 /** Where text classifiers persist between runs: a folder in Node (@fcclip/core's directoryStore), IndexedDB in a browser. */
 export interface ClassifierStore {
@@ -35,7 +39,7 @@ export class TextClassifierCache {
   /** tokenizer null: classifiers can only come from the store. */
   constructor(
     private readonly encoder: ClipTextEncoder,
-    private readonly tokenizer: ClipTokenizer | null,
+    private readonly tokenizer: PromptTokenizer | null,
   ) {}
 
   async get(

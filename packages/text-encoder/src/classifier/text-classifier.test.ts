@@ -7,7 +7,7 @@ import { HAS_SHARED, NO_SHARED, SHARED } from "../../../tensor-core/src/testing/
 import { TextEncoderError } from "../errors.js";
 import { ClipTokenizer } from "../tokenizer/bpe.js";
 import { ClipTextEncoder } from "../transformer/text-encoder.js";
-import { buildTextClassifier } from "./text-classifier.js";
+import { buildTextClassifier, type PromptTokenizer } from "./text-classifier.js";
 
 const TINY = join(SHARED, "oracle", "tiny");
 
@@ -44,7 +44,7 @@ describe.skipIf(!HAS_SHARED)(`FC-CLIP text classifier (${HAS_SHARED ? "oracle fo
  * The fixture's token ids for its prompts. CLIP's BPE would need the 49,408-row token embedding, so the fixture's tower
  * has a 400-token toy vocabulary; buildTextClassifier only asks the tokenizer for ids.
  */
-function fixtureTokenizer(prompts: readonly string[], ids: Int32Array): ClipTokenizer {
+function fixtureTokenizer(prompts: readonly string[], ids: Int32Array): PromptTokenizer {
   const row = new Map(prompts.map((p, i) => [p, ids.subarray(i * 77, (i + 1) * 77)]));
   const tokenize = (texts: readonly string[]) => {
     const out = new Int32Array(texts.length * 77);
@@ -55,7 +55,7 @@ function fixtureTokenizer(prompts: readonly string[], ids: Int32Array): ClipToke
     });
     return out;
   };
-  return Object.assign(Object.create(ClipTokenizer.prototype) as ClipTokenizer, { tokenize });
+  return { tokenize };
 }
 
 // A seeded text tower and the classifier PyTorch builds with it: fixtures/generate_text.py.

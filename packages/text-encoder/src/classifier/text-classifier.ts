@@ -10,6 +10,9 @@ export interface TextClassifierOptions {
   onProgress?: (donePrompts: number, totalPrompts: number) => void;
 }
 
+/** What the classifier needs of a tokenizer: ClipTokenizer, or prompt ids from elsewhere (a test's fixture). */
+export type PromptTokenizer = Pick<ClipTokenizer, "tokenize">;
+
 /** One unit vector per synonym, class after class (FCCLIP-SPEC §3.4 steps 1–4). */
 export interface TextClassifier {
   /** [rows, dim] row-major. */
@@ -34,7 +37,7 @@ function normaliseRow(v: Float32Array, off: number, dim: number): void {
  */
 export async function buildTextClassifier(
   encoder: ClipTextEncoder,
-  tokenizer: ClipTokenizer,
+  tokenizer: PromptTokenizer,
   classes: readonly (readonly string[])[],
   opts: TextClassifierOptions = {},
 ): Promise<TextClassifier> {
