@@ -1,13 +1,7 @@
 /** Invocations per workgroup of the row-parallel kernels (GroupNorm, and LayerNorm/softmax on GPU adapters). */
 export const ROW_WG = 64;
 
-/**
- * Tree reductions over one workgroup: `reduce_sum(v, lid.x)` and `reduce_max(v, lid.x)` return the result to every
- * invocation. The barrier after reading the result lets the next reduction reuse the scratch array safely.
- */
-export const WORKGROUP_REDUCE = ["sum", "max"]
-  .map(
-    (op) => `
+const reduction = (op: "sum" | "max") => `
 fn reduce_${op}(v: f32, l: u32) -> f32 {
   red[l] = v;
   workgroupBarrier();
@@ -18,10 +12,13 @@ fn reduce_${op}(v: f32, l: u32) -> f32 {
   let total = red[0];
   workgroupBarrier();
   return total;
-}`,
-  )
-  .join("")
-  .replace(/^/, `\nvar<workgroup> red: array<f32, ${ROW_WG}>;`);
+}`;
+
+/**
+ * Tree reductions over one workgroup: `reduce_sum(v, lid.x)` and `reduce_max(v, lid.x)` return the result to every
+ * invocation. The barrier after reading the result lets the next reduction reuse the scratch array safely.
+ */
+export const WORKGROUP_REDUCE = `\nvar<workgroup> red: array<f32, ${ROW_WG}>;${reduction("sum")}${reduction("max")}`;
 
 /**
  * Entry point for one workgroup per row, opened up to its body: `row` is the workgroup's index in a grid()
